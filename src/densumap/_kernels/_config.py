@@ -1,0 +1,32 @@
+"""Numba compilation flags, kept in one place.
+
+Every compiled kernel in ``densumap._kernels`` is decorated through :func:`kernel` so
+that the flags are explicit and uniform:
+
+* ``cache=True`` writes the machine code next to the module, so a second process
+  does not compile again;
+* ``nogil=True`` lets Python threads (e.g. Dask workers) run kernels side by side;
+* ``fastmath`` is enabled because inputs are validated finite before they reach a
+  kernel; it never changes results between thread counts because each output
+  element is always computed by one thread running the same instructions.
+
+Kernels are compiled lazily on first call, so ``import densumap`` compiles nothing.
+"""
+import numba
+
+_BASE = dict(nopython=True, nogil=True, cache=True, fastmath=True)
+
+
+def kernel(parallel=False, **overrides):
+    """Return ``numba.njit`` configured with the project's flags.
+
+    Parameters
+    ----------
+    parallel : bool, default=False
+        Compile with ``parallel=True`` so that ``numba.prange`` loops use threads.
+    **overrides
+        Any other ``numba.njit`` option, for the rare kernel that needs one.
+    """
+    flags = dict(_BASE, parallel=parallel)
+    flags.update(overrides)
+    return numba.njit(**flags)
