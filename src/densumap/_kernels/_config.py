@@ -6,15 +6,17 @@ that the flags are explicit and uniform:
 * ``cache=True`` writes the machine code next to the module, so a second process
   does not compile again;
 * ``nogil=True`` lets Python threads (e.g. Dask workers) run kernels side by side;
-* ``fastmath`` is enabled because inputs are validated finite before they reach a
-  kernel; it never changes results between thread counts because each output
-  element is always computed by one thread running the same instructions.
+* ``fastmath`` is off by default because it assumes no inf or NaN anywhere, which
+  breaks sentinels such as an infinite upper bound; hot loops that only see finite
+  values opt in with ``kernel(fastmath=True)``. It never makes results depend on the
+  thread count, since each output element is computed by one thread running the
+  same instructions.
 
 Kernels are compiled lazily on first call, so ``import densumap`` compiles nothing.
 """
 import numba
 
-_BASE = dict(nopython=True, nogil=True, cache=True, fastmath=True)
+_BASE = dict(nogil=True, cache=True, fastmath=False)
 
 
 def kernel(parallel=False, **overrides):

@@ -1,0 +1,164 @@
+"""Kernels for DensMAP: local radii and the gradient of the density correlation.
+
+Notation (per vertex ``i`` with graph neighbours ``j``; all distances squared)::
+
+    phi_ij = 1 / (1 + a * d_ij**b)                  embedding affinity
+    Phi_i  = sum_j phi_ij
+    m_i    = sum_j phi_ij * d_ij / Phi_i             phi-weighted mean squared distance
+    r_i    = log(m_i)                                embedding log radius
+    C      = cov(r, R) / sqrt(var(r) + var_shift)    R: standardised input log radii
+
+With population statistics over the ``n`` vertices that have edges,
+``dC/dr_i = w_i / (n * s)`` where ``s = sqrt(var(r) + var_shift)`` and
+``w_i = R_i - cov(r, R) / s**2 * (r_i - mean(r))``.  A squared distance ``d``
+between ``i`` and ``j`` enters both ``r_i`` and ``r_j``; differentiating ``r_i``::
+
+    dr_i/dd = (phi / Phi_i) * ((1 - b * (1 - phi)) / m_i
+                               + a * b * d**(b - 1) / (1 + a * d**b))
+
+(the kernels add a small epsilon to ``m_i`` and carry it exactly through the
+derivative).
+
+so ``dC/dd_ij = (w_i dr_i/dd + w_j dr_j/dd) / (n s)`` and
+``dC/dy_i = sum_j 2 dC/dd_ij (y_i - y_j)``.
+"""
+import numpy as np
+from numba import prange
+
+from ._config import kernel
+
+RADIUS_EPS = 1e-8
+
+
+@kernel(parallel=True)
+def weighted_log_radii(indptr, indices, weights, sq_dists):
+    """``log(eps + sum_j w_ij d_ij / sum_j w_ij)`` per row of a CSR graph.
+
+    Parameters
+    ----------
+    indptr, indices : CSR structure of the graph, n rows.
+    weights : ndarray of shape (n_edges,)
+        Edge weights (memberships).
+    sq_dists : ndarray of shape (n_edges,)
+        Squared distance along each edge.
+
+    Returns
+    -------
+    log_radii : ndarray of shape (n,), float64
+        ``nan`` for rows with no edge of positive weight (callers fill these).
+    """
+    n = indptr.shape[0] - 1
+    out = np.empty(n, dtype=np.float64)
+    for i in prange(n):
+        wsum = 0.0
+        dsum = 0.0
+        for e in range(indptr[i], indptr[i + 1]):
+            wsum += weights[e]
+            dsum += weights[e] * sq_dists[e]
+        if wsum > 0.0:
+            out[i] = np.log(RADIUS_EPS + dsum / wsum)
+        else:
+            out[i] = np.nan
+    return out
+
+
+@kernel(parallel=True)
+def edge_sq_dists(indptr, indices, emb):
+    """Squared embedding distance along every edge of a CSR graph."""
+    n, dim = emb.shape
+    out = np.empty(indices.shape[0], dtype=np.float64)
+    for i in prange(n):
+        for e in range(indptr[i], indptr[i + 1]):
+            j = indices[e]
+            d2 = 0.0
+            for c in range(dim):
+                diff = emb[i, c] - emb[j, c]
+                d2 += diff * diff
+            out[e] = d2
+    return out
+
+
+@kernel(parallel=True)
+def embedding_radii(emb, indptr, indices, a, b):
+    """Phi-weighted mean squared distance ``m_i`` and ``Phi_i`` of every vertex.
+
+    Returns
+    -------
+    mean_sq : ndarray of shape (n,), float64
+        ``eps + sum_j phi_ij d_ij / Phi_i``; 0 where the vertex has no edge.
+    phi_sum : ndarray of shape (n,), float64
+        ``Phi_i``; 0 where the vertex has no edge.
+    """
+    n, dim = emb.shape
+    mean_sq = np.zeros(n, dtype=np.float64)
+    phi_sum = np.zeros(n, dtype=np.float64)
+    for i in prange(n):
+        s = 0.0
+        ps = 0.0
+        for e in range(indptr[i], indptr[i + 1]):
+            j = indices[e]
+            d2 = 0.0
+            for c in range(dim):
+                diff = emb[i, c] - emb[j, c]
+                d2 += diff * diff
+            phi = 1.0 / (1.0 + a * d2**b)
+            s += phi * d2
+            ps += phi
+        if ps > 0.0:
+            phi_sum[i] = ps
+            mean_sq[i] = RADIUS_EPS + s / ps
+    return mean_sq, phi_sum
+
+
+@kernel(parallel=True)
+def density_step(out, emb, indptr, indices, mean_sq, phi_sum, weight, a, b, scale, clip):
+    """Add ``scale * sum_j c_ij (y_i - y_j)`` to ``out`` for every vertex.
+
+    ``c_ij = w_i dr_i/dd + w_j dr_j/dd`` (module docstring), evaluated at ``emb``.
+    With ``scale = 2 / (n s)`` and ``clip = inf`` on a zero ``out`` this is exactly
+    the gradient ``dC/dY``; the layout uses ``scale = alpha * lambda * mu_tot /
+    (mu_max * n * s)`` and clips each edge's contribution to ``+-clip`` per axis.
+
+    Parameters
+    ----------
+    out : ndarray of shape (n, dim)
+        Updated in place; may be the array being optimised.
+    emb : ndarray of shape (n, dim)
+        Fixed positions at which the gradient is evaluated.
+    indptr, indices : CSR structure of the layout graph.
+    mean_sq, phi_sum : ndarray of shape (n,)
+        From :func:`embedding_radii` at ``emb``.
+    weight : ndarray of shape (n,)
+        ``w_i``; ignored for vertices with ``phi_sum == 0``.
+    a, b, scale, clip : float
+    """
+    n, dim = emb.shape
+    for i in prange(n):
+        if phi_sum[i] <= 0.0:
+            continue
+        for e in range(indptr[i], indptr[i + 1]):
+            j = indices[e]
+            d2 = 0.0
+            for c in range(dim):
+                diff = emb[i, c] - emb[j, c]
+                d2 += diff * diff
+            if d2 <= 0.0:
+                continue
+            db = d2**b
+            phi = 1.0 / (1.0 + a * db)
+            common = 1.0 - b * (1.0 - phi)
+            dphi = a * b * db / d2 / (1.0 + a * db)
+            # (m - eps) / m is 1 but for the epsilon that keeps log(m) finite.
+            fi = (mean_sq[i] - RADIUS_EPS) / mean_sq[i]
+            coeff = weight[i] * phi / phi_sum[i] * (common / mean_sq[i] + fi * dphi)
+            if phi_sum[j] > 0.0:
+                fj = (mean_sq[j] - RADIUS_EPS) / mean_sq[j]
+                coeff += weight[j] * phi / phi_sum[j] * (common / mean_sq[j] + fj * dphi)
+            coeff *= scale
+            for c in range(dim):
+                g = coeff * (emb[i, c] - emb[j, c])
+                if g > clip:
+                    g = clip
+                elif g < -clip:
+                    g = -clip
+                out[i, c] += g

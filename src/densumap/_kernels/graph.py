@@ -1,0 +1,134 @@
+"""Kernels for the fuzzy simplicial set: smooth kNN distances and memberships."""
+import numpy as np
+from numba import prange
+
+from ._config import kernel
+
+_SMOOTH_TOL = 1e-5
+# Floor of sigma relative to the mean neighbour distance; keeps memberships finite
+# when all neighbours sit at the same distance (UMAP paper, section 3).
+_MIN_SIGMA_SCALE = 1e-3
+
+
+@kernel(parallel=True)
+def smooth_knn_dist(distances, k, n_iter, local_connectivity, bandwidth, mean_all):
+    """Per-row rho (distance to the nearest neighbours) and sigma (bandwidth).
+
+    Parameters
+    ----------
+    distances : ndarray of shape (n, n_neighbors), float32
+        Sorted kNN distances; column 0 is the point itself and is ignored.
+    k : float
+        Number of neighbours that defines the target ``log2(k) * bandwidth``.
+    n_iter : int
+        Binary-search iterations.
+    local_connectivity : float
+        Number of nearest neighbours assumed connected; fractional values interpolate.
+    bandwidth : float
+    mean_all : float
+        Mean of all distances, used for the sigma floor of rows whose rho is zero.
+
+    Returns
+    -------
+    sigmas, rhos : ndarray of shape (n,), float32
+    """
+    n, m = distances.shape
+    target = np.log2(k) * bandwidth
+    sigmas = np.zeros(n, dtype=np.float32)
+    rhos = np.zeros(n, dtype=np.float32)
+    for i in prange(n):
+        # rho: the local_connectivity-th smallest positive distance, interpolated.
+        n_pos = 0
+        for j in range(1, m):
+            if distances[i, j] > 0.0:
+                n_pos += 1
+        rho = 0.0
+        if n_pos >= local_connectivity:
+            index = int(np.floor(local_connectivity))
+            interp = local_connectivity - index
+            seen = 0
+            lower = 0.0
+            upper = 0.0
+            for j in range(1, m):
+                d = distances[i, j]
+                if d > 0.0:
+                    seen += 1
+                    if seen == index:
+                        lower = d
+                    if seen == index + 1:
+                        upper = d
+                        break
+            if index > 0:
+                rho = lower
+                if interp > _SMOOTH_TOL:
+                    rho += interp * (upper - lower)
+            else:
+                rho = interp * upper
+        elif n_pos > 0:
+            for j in range(m - 1, 0, -1):
+                if distances[i, j] > 0.0:
+                    rho = distances[i, j]
+                    break
+        lo = 0.0
+        hi = np.inf
+        mid = 1.0
+        for _ in range(n_iter):
+            psum = 0.0
+            for j in range(1, m):
+                d = distances[i, j] - rho
+                if d > 0.0:
+                    psum += np.exp(-(d / mid))
+                else:
+                    psum += 1.0
+            if abs(psum - target) < _SMOOTH_TOL:
+                break
+            if psum > target:
+                hi = mid
+                mid = (lo + hi) / 2.0
+            else:
+                lo = mid
+                if hi == np.inf:
+                    mid *= 2.0
+                else:
+                    mid = (lo + hi) / 2.0
+        row_mean = 0.0
+        for j in range(1, m):
+            row_mean += distances[i, j]
+        row_mean /= max(m - 1, 1)
+        floor = _MIN_SIGMA_SCALE * (row_mean if rho > 0.0 else mean_all)
+        if mid < floor:
+            mid = floor
+        sigmas[i] = mid
+        rhos[i] = rho
+    return sigmas, rhos
+
+
+@kernel(parallel=True)
+def membership_strengths(indices, distances, sigmas, rhos):
+    """Directed membership of each kNN edge, ``exp(-(d - rho) / sigma)``.
+
+    Parameters
+    ----------
+    indices : ndarray of shape (n, n_neighbors), int32
+        Neighbour indices; ``-1`` marks a removed edge.
+    distances : ndarray of shape (n, n_neighbors), float32
+    sigmas, rhos : ndarray of shape (n,), float32
+
+    Returns
+    -------
+    values : ndarray of shape (n, n_neighbors), float32
+        Zero for self-loops and removed edges.
+    """
+    n, m = indices.shape
+    values = np.zeros((n, m), dtype=np.float32)
+    for i in prange(n):
+        for j in range(m):
+            nb = indices[i, j]
+            if nb < 0 or nb == i:
+                continue
+            d = distances[i, j] - rhos[i]
+            if d <= 0.0 or sigmas[i] == 0.0:
+                values[i, j] = 1.0
+            else:
+                values[i, j] = np.exp(-(d / sigmas[i]))
+    return values

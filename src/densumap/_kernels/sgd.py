@@ -1,0 +1,138 @@
+"""The UMAP stochastic-gradient epoch, parallel and deterministic.
+
+Design
+------
+Vertices are processed in parallel; vertex ``i`` is the only writer of ``head[i]``
+and of the sampling state of the edges in its CSR row.  Every other position it
+reads comes from ``tail``, which the caller keeps fixed during the epoch (a
+snapshot of the embedding taken at the start of the epoch during ``fit``; the
+training embedding during ``transform``).  Negative samples come from a
+counter-based stream keyed by ``(seed, epoch, row_offset + i)``.  Hence the result
+of an epoch depends on the inputs only, never on the number of threads or on how
+the vertices are split between them.
+
+The fuzzy graph is symmetric, so each undirected edge appears in the rows of both
+of its endpoints.  umap-learn moves both endpoints of every sampled edge, so each
+endpoint receives two attractive updates per sample of an undirected edge; here
+each endpoint is moved only from its own row, with ``attract_scale=2`` during
+``fit`` to keep the same balance between attraction and repulsion.
+"""
+from typing import NamedTuple
+
+import numpy as np
+from numba import prange
+
+from ._config import kernel
+from .rng import next_index, stream_start
+
+_CLIP = 4.0
+# Added to the squared distance in the repulsive gradient; avoids division by
+# zero when a negative sample coincides with the vertex.
+_REPULSION_EPS = 0.001
+
+
+class EdgeSchedule(NamedTuple):
+    """CSR rows of the layout graph and the per-edge sampling clocks.
+
+    ``next_sample`` and ``next_negative`` are updated in place by the epochs.
+    """
+
+    indptr: np.ndarray  # (n_head + 1,) int64
+    indices: np.ndarray  # (n_edges,) int32, column (tail) of each edge
+    epochs_per_sample: np.ndarray  # (n_edges,) float64
+    next_sample: np.ndarray  # (n_edges,) float64
+    epochs_per_negative: np.ndarray  # (n_edges,) float64
+    next_negative: np.ndarray  # (n_edges,) float64
+
+
+class SGDParams(NamedTuple):
+    """Scalars of one epoch."""
+
+    a: float
+    b: float
+    gamma: float  # repulsion strength
+    alpha: float  # learning rate of this epoch
+    attract_scale: float
+    epoch: int
+    seed: np.uint64
+    row_offset: int  # global index of head row 0, keys the random streams
+    n_negative_pool: int  # negative samples are drawn from tail[0:n_negative_pool]
+    skip_self: bool  # True when head and tail are the same points (fit)
+
+
+@kernel()
+def _clip(v):
+    if v > _CLIP:
+        return _CLIP
+    if v < -_CLIP:
+        return -_CLIP
+    return v
+
+
+@kernel(parallel=True, fastmath=True)
+def sgd_epoch(head, tail, sched, p):
+    """Run one epoch of attraction along due edges plus negative sampling.
+
+    Parameters
+    ----------
+    head : ndarray of shape (n_head, dim), float32
+        Positions being optimised; updated in place.
+    tail : ndarray of shape (n_tail, dim), float32
+        Fixed positions of edge endpoints and negative samples.
+    sched : EdgeSchedule
+    p : SGDParams
+    """
+    n_head, dim = head.shape
+    # Unpack the bundles: parallel loops cannot index through NamedTuple fields.
+    indptr = sched.indptr
+    indices = sched.indices
+    epochs_per_sample = sched.epochs_per_sample
+    next_sample = sched.next_sample
+    epochs_per_negative = sched.epochs_per_negative
+    next_negative = sched.next_negative
+    a = p.a
+    b = p.b
+    gamma = p.gamma
+    alpha = p.alpha
+    attract_scale = p.attract_scale
+    epoch = p.epoch
+    seed = p.seed
+    row_offset = p.row_offset
+    pool = p.n_negative_pool
+    skip_self = p.skip_self
+    n = float(epoch)
+    for i in prange(n_head):
+        state = stream_start(seed, epoch, row_offset + i)
+        for e in range(indptr[i], indptr[i + 1]):
+            if next_sample[e] > n:
+                continue
+            j = indices[e]
+            d2 = 0.0
+            for c in range(dim):
+                diff = head[i, c] - tail[j, c]
+                d2 += diff * diff
+            if d2 > 0.0:
+                coeff = -2.0 * a * b * d2 ** (b - 1.0) / (a * d2**b + 1.0)
+                for c in range(dim):
+                    g = _clip(coeff * (head[i, c] - tail[j, c]))
+                    head[i, c] += attract_scale * g * alpha
+            next_sample[e] += epochs_per_sample[e]
+
+            n_neg = int((n - next_negative[e]) / epochs_per_negative[e])
+            for _ in range(n_neg):
+                state, k = next_index(state, pool)
+                if skip_self and k == i:
+                    continue
+                d2 = 0.0
+                for c in range(dim):
+                    diff = head[i, c] - tail[k, c]
+                    d2 += diff * diff
+                if d2 > 0.0:
+                    coeff = 2.0 * gamma * b / ((_REPULSION_EPS + d2) * (a * d2**b + 1.0))
+                    for c in range(dim):
+                        head[i, c] += _clip(coeff * (head[i, c] - tail[k, c])) * alpha
+                else:
+                    # Coincident points: push apart by the largest allowed step.
+                    for c in range(dim):
+                        head[i, c] += _CLIP * alpha
+            next_negative[e] += n_neg * epochs_per_negative[e]

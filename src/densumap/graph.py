@@ -1,0 +1,146 @@
+"""Fuzzy simplicial sets: from kNN to the symmetric membership graph.
+
+Verb pipeline: ``knn -> smooth_knn_dist -> membership_strengths -> fuzzy_union``.
+"""
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import curve_fit
+
+from ._kernels import graph as _k
+
+SMOOTH_N_ITER = 64
+
+
+def smooth_knn_dist(knn_dists, k, local_connectivity=1.0, bandwidth=1.0):
+    """Per-point connectivity distance ``rho`` and bandwidth ``sigma``.
+
+    ``sigma_i`` solves ``sum_j exp(-max(0, d_ij - rho_i) / sigma_i) = log2(k) *
+    bandwidth`` over the neighbours ``j`` of ``i`` (self excluded).
+
+    Parameters
+    ----------
+    knn_dists : ndarray of shape (n, n_neighbors)
+        Sorted distances, column 0 being the point itself.
+    k : float
+    local_connectivity : float, default=1.0
+    bandwidth : float, default=1.0
+
+    Returns
+    -------
+    sigmas, rhos : ndarray of shape (n,), float32
+    """
+    knn_dists = np.ascontiguousarray(knn_dists, dtype=np.float32)
+    mean_all = float(knn_dists.mean()) if knn_dists.size else 0.0
+    return _k.smooth_knn_dist(
+        knn_dists, float(k), SMOOTH_N_ITER, float(local_connectivity), float(bandwidth), mean_all
+    )
+
+
+def membership_graph(knn_indices, knn_dists, sigmas, rhos):
+    """Directed membership graph ``A`` (n x n CSR) from the kNN lists."""
+    n = knn_indices.shape[0]
+    vals = _k.membership_strengths(
+        np.ascontiguousarray(knn_indices, dtype=np.int32),
+        np.ascontiguousarray(knn_dists, dtype=np.float32),
+        sigmas,
+        rhos,
+    )
+    rows = np.repeat(np.arange(n, dtype=np.int32), knn_indices.shape[1])
+    cols = knn_indices.ravel()
+    keep = (cols >= 0) & (vals.ravel() > 0)
+    graph = sp.csr_matrix(
+        (vals.ravel()[keep], (rows[keep], cols[keep])), shape=(n, n), dtype=np.float32
+    )
+    graph.sum_duplicates()
+    return graph
+
+
+def fuzzy_union(graph, set_op_mix_ratio=1.0):
+    """Symmetrise: ``mix * (A + A^T - A*A^T) + (1 - mix) * (A*A^T)``.
+
+    Returns a CSR matrix with sorted indices and no explicit zeros.
+    """
+    transpose = graph.T.tocsr()
+    prod = graph.multiply(transpose)
+    result = set_op_mix_ratio * (graph + transpose - prod) + (1.0 - set_op_mix_ratio) * prod
+    result = sp.csr_matrix(result, dtype=np.float32)
+    result.eliminate_zeros()
+    result.sort_indices()
+    return result
+
+
+def fuzzy_simplicial_set(
+    knn_indices, knn_dists, n_neighbors, set_op_mix_ratio=1.0, local_connectivity=1.0
+):
+    """The symmetric fuzzy graph of UMAP.
+
+    Parameters
+    ----------
+    knn_indices : ndarray of shape (n, n_neighbors), int32
+        Column 0 is the point itself; ``-1`` marks a removed edge.
+    knn_dists : ndarray of shape (n, n_neighbors), float32
+    n_neighbors : int
+    set_op_mix_ratio, local_connectivity : float
+
+    Returns
+    -------
+    graph : scipy.sparse.csr_matrix of shape (n, n), float32
+    sigmas, rhos : ndarray of shape (n,), float32
+    """
+    sigmas, rhos = smooth_knn_dist(knn_dists, n_neighbors, local_connectivity)
+    directed = membership_graph(knn_indices, knn_dists, sigmas, rhos)
+    return fuzzy_union(directed, set_op_mix_ratio), sigmas, rhos
+
+
+def find_ab_params(spread, min_dist):
+    """Fit ``a, b`` of ``1 / (1 + a x^(2b))`` to UMAP's target membership curve.
+
+    The target is 1 below ``min_dist`` and ``exp(-(x - min_dist) / spread)`` above.
+    """
+    x = np.linspace(0.0, 3.0 * spread, 300)
+    y = np.where(x < min_dist, 1.0, np.exp(-(x - min_dist) / spread))
+
+    def curve(x, a, b):
+        return 1.0 / (1.0 + a * x ** (2.0 * b))
+
+    (a, b), _ = curve_fit(curve, x, y, p0=(1.0, 1.0), maxfev=10000)
+    return float(a), float(b)
+
+
+def layout_graph(graph, n_epochs):
+    """Drop edges too weak to be sampled once in ``n_epochs`` epochs (CSR copy)."""
+    pruned = graph.copy()
+    if pruned.nnz:
+        pruned.data[pruned.data < pruned.data.max() / float(n_epochs)] = 0.0
+        pruned.eliminate_zeros()
+    return pruned
+
+
+def sq_edge_distances(graph, knn_indices, knn_dists):
+    """Squared input-space distance along every stored edge of ``graph``.
+
+    The kNN lists hold the distance of each edge in at least one direction; the
+    symmetric graph may hold the other direction, so both are looked up.
+
+    Returns
+    -------
+    ndarray of shape (graph.nnz,), float64, aligned with ``graph.data``.
+    """
+    n, m = knn_indices.shape
+    rows = np.repeat(np.arange(n), m)
+    cols = knn_indices.ravel()
+    keep = cols >= 0
+    dist = sp.csr_matrix(
+        (knn_dists.ravel()[keep].astype(np.float64) + 1.0, (rows[keep], cols[keep])), shape=(n, n)
+    )
+    # +1 offset so that zero distances (duplicates) are stored, not dropped.
+    dist.sum_duplicates()
+    dist = dist.maximum(dist.T).tocsr()
+    # Every edge of the graph comes from a kNN list, so the pattern of the product
+    # is exactly the graph's; with sorted indices the values line up with graph.data.
+    mask = sp.csr_matrix((np.ones_like(graph.data), graph.indices, graph.indptr), shape=(n, n))
+    on_graph = sp.csr_matrix(mask.multiply(dist))
+    on_graph.sort_indices()
+    if on_graph.nnz != graph.nnz:  # pragma: no cover - guards the invariant above
+        raise RuntimeError("graph edge without a kNN distance")
+    return np.maximum(on_graph.data - 1.0, 0.0) ** 2

@@ -1,0 +1,157 @@
+"""Initial layouts: spectral, PCA, random or a user array."""
+import logging
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+logger = logging.getLogger(__name__)
+
+# Coordinates of initial layouts span [-INIT_SCALE, INIT_SCALE] before the final
+# rescale of every axis to [0, 10] that the SGD schedule is tuned for.
+INIT_SCALE = 10.0
+_NOISE = 1e-4
+
+
+def _spectral_connected(graph, dim, rng):
+    """Laplacian eigenmap of one connected graph (top eigenvectors of D^-1/2 W D^-1/2)."""
+    from scipy.sparse.linalg import eigsh
+
+    n = graph.shape[0]
+    k = dim + 1
+    if n <= k + 1:
+        return rng.uniform(-1.0, 1.0, size=(n, dim))
+    deg = np.asarray(graph.sum(axis=1)).ravel()
+    d_inv_sqrt = 1.0 / np.sqrt(np.maximum(deg, 1e-300))
+    Dm = sp.diags(d_inv_sqrt)
+    M = (Dm @ graph @ Dm).astype(np.float64)
+    if n < 2 * k + 20:
+        vals, vecs = np.linalg.eigh(M.toarray())
+    else:
+        ncv = max(2 * k + 1, int(np.sqrt(n)))
+        ncv = min(ncv, n - 1)
+        v0 = rng.uniform(-1.0, 1.0, size=n)
+        vals, vecs = eigsh(M, k=k, which="LA", ncv=ncv, tol=1e-4, v0=v0, maxiter=n * 5)
+    order = np.argsort(vals)[::-1]
+    # Column 0 is the trivial eigenvector (proportional to sqrt(degree)).
+    coords = vecs[:, order[1:k]] * d_inv_sqrt[:, None]
+    return coords
+
+
+def _component_centres(n_comp, dim, X, labels, rng):
+    """Positions for the components: PCA of their means when data is at hand."""
+    if X is not None and not sp.issparse(X) and n_comp > dim:
+        means = np.stack([np.asarray(X[labels == c].mean(axis=0), dtype=np.float64)
+                          for c in range(n_comp)])
+        means -= means.mean(axis=0)
+        _, _, vt = np.linalg.svd(means, full_matrices=False)
+        centres = means @ vt[:dim].T
+        if np.ptp(centres) > 0:
+            return centres
+    angles = 2 * np.pi * np.arange(n_comp) / n_comp
+    centres = np.zeros((n_comp, dim))
+    centres[:, 0] = np.cos(angles)
+    if dim > 1:
+        centres[:, 1] = np.sin(angles)
+    return centres
+
+
+def spectral_layout(graph, dim, rng, X=None):
+    """Spectral initialisation; components are laid out apart from each other.
+
+    Parameters
+    ----------
+    graph : csr_matrix of shape (n, n)
+        Symmetric fuzzy graph.
+    dim : int
+    rng : numpy.random.Generator
+    X : array-like, optional
+        Input data, used to place separate components relative to each other.
+
+    Returns
+    -------
+    ndarray of shape (n, dim), float64
+    """
+    n_comp, labels = connected_components(graph, directed=False)
+    if n_comp == 1:
+        try:
+            return _spectral_connected(graph, dim, rng)
+        except Exception as exc:  # ARPACK non-convergence and friends
+            warnings.warn(f"Spectral initialisation failed ({exc}); using random init.",
+                          UserWarning, stacklevel=3)
+            return rng.uniform(-1.0, 1.0, size=(graph.shape[0], dim))
+    logger.info("graph has %d connected components", n_comp)
+    centres = _component_centres(n_comp, dim, X, labels, rng)
+    centres = centres / np.abs(centres).max()
+    if n_comp > 1:
+        gaps = np.sqrt(((centres[:, None, :] - centres[None, :, :]) ** 2).sum(-1))
+        gaps[np.diag_indices(n_comp)] = np.inf
+        radius = max(0.5 * gaps.min(), 1e-3)
+    else:
+        radius = 1.0
+    out = np.empty((graph.shape[0], dim))
+    for c in range(n_comp):
+        members = np.flatnonzero(labels == c)
+        sub = graph[members][:, members]
+        try:
+            coords = _spectral_connected(sub, dim, rng)
+        except Exception:
+            coords = rng.uniform(-1.0, 1.0, size=(members.size, dim))
+        span = np.abs(coords).max()
+        if span > 0:
+            coords = coords / span
+        out[members] = centres[c] + radius * 0.8 * coords
+    return out
+
+
+def pca_layout(X, dim, seed):
+    """First ``dim`` principal components (truncated SVD for sparse input)."""
+    if sp.issparse(X):
+        from sklearn.decomposition import TruncatedSVD
+
+        return TruncatedSVD(n_components=dim, random_state=seed).fit_transform(X)
+    from sklearn.decomposition import PCA
+
+    return PCA(n_components=dim, random_state=seed).fit_transform(X)
+
+
+def initial_layout(init, graph, X, dim, rng, seed):
+    """Dispatch on ``init`` and return float32 coordinates scaled to [0, 10].
+
+    Parameters
+    ----------
+    init : {"spectral", "pca", "random"} or ndarray of shape (n, dim)
+    graph : csr_matrix
+    X : array-like or None
+    dim : int
+    rng : numpy.random.Generator
+    seed : int
+
+    Returns
+    -------
+    ndarray of shape (n, dim), float32
+    """
+    n = graph.shape[0]
+    if isinstance(init, np.ndarray):
+        coords = np.array(init, dtype=np.float64)
+    elif init == "random":
+        coords = rng.uniform(-INIT_SCALE, INIT_SCALE, size=(n, dim))
+    else:
+        if init == "pca":
+            coords = pca_layout(X, dim, seed)
+        else:
+            coords = spectral_layout(graph, dim, rng, X)
+        span = np.abs(coords).max()
+        coords = coords * (INIT_SCALE / span if span > 0 else 1.0)
+        coords = coords + rng.normal(scale=_NOISE, size=coords.shape)
+    return rescale(coords)
+
+
+def rescale(coords):
+    """Map every axis affinely to [0, 10] (constant axes go to 5)."""
+    lo = coords.min(axis=0)
+    span = coords.max(axis=0) - lo
+    safe = np.where(span > 0, span, 1.0)
+    out = np.where(span > 0, 10.0 * (coords - lo) / safe, 5.0)
+    return np.ascontiguousarray(out, dtype=np.float32)

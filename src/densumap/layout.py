@@ -1,0 +1,109 @@
+"""The epoch driver: sampling schedule, learning-rate decay, DensMAP window."""
+import logging
+from typing import NamedTuple
+
+import numpy as np
+
+from ._kernels import density as _kd
+from ._kernels.sgd import EdgeSchedule, SGDParams, sgd_epoch
+from .density import correlation_state
+
+logger = logging.getLogger(__name__)
+
+
+class LayoutParams(NamedTuple):
+    """Hyper-parameters of the optimisation, resolved (no "auto")."""
+
+    n_epochs: int
+    a: float
+    b: float
+    learning_rate: float = 1.0
+    repulsion_strength: float = 1.0
+    negative_sample_rate: float = 5.0
+    dens_lambda: float = 0.0
+    dens_frac: float = 0.0
+    dens_var_shift: float = 0.1
+
+
+def make_schedule(graph, n_epochs, negative_sample_rate):
+    """Per-edge sampling clocks: an edge of weight w is sampled every max(w)/w epochs.
+
+    Parameters
+    ----------
+    graph : csr_matrix
+        Layout graph (already pruned), rows = vertices being moved.
+    n_epochs : int
+    negative_sample_rate : float
+
+    Returns
+    -------
+    EdgeSchedule
+    """
+    w = graph.data.astype(np.float64)
+    eps = np.full(w.shape, -1.0)
+    if w.size:
+        eps = w.max() / np.maximum(w, 1e-300)
+    eps_neg = eps / float(negative_sample_rate)
+    return EdgeSchedule(
+        np.ascontiguousarray(graph.indptr, dtype=np.int64),
+        np.ascontiguousarray(graph.indices, dtype=np.int32),
+        eps,
+        eps.copy(),
+        eps_neg,
+        eps_neg.copy(),
+    )
+
+
+def density_active(epoch, params):
+    """Whether the DensMAP term is on in ``epoch`` (the last ``dens_frac`` of epochs)."""
+    if params.dens_lambda <= 0.0 or params.dens_frac <= 0.0:
+        return False
+    return (epoch + 1) / params.n_epochs > 1.0 - params.dens_frac
+
+
+def optimize_layout(embedding, graph, params, seed, target=None, progress=None):
+    """Optimise ``embedding`` in place with UMAP's SGD (and DensMAP's density term).
+
+    Parameters
+    ----------
+    embedding : ndarray of shape (n, dim), float32, C-contiguous
+        Initial positions; updated in place.
+    graph : csr_matrix of shape (n, n)
+        Pruned symmetric fuzzy graph with sorted indices.
+    params : LayoutParams
+    seed : int
+        Keys every random stream of the run.
+    target : DensityTarget or None
+        Frozen input radii; required when ``params.dens_lambda > 0``.
+    progress : callable or None
+        Called with no argument after every epoch.
+
+    Returns
+    -------
+    embedding : ndarray
+        The same array, optimised.
+    """
+    sched = make_schedule(graph, params.n_epochs, params.negative_sample_rate)
+    snapshot = np.empty_like(embedding)
+    w = graph.data.astype(np.float64)
+    mu_tot = float(w.sum()) if w.size else 0.0
+    mu_max = float(w.max()) if w.size else 1.0
+    useed = np.uint64(seed)
+    n = embedding.shape[0]
+    for epoch in range(params.n_epochs):
+        alpha = params.learning_rate * (1.0 - epoch / float(params.n_epochs))
+        snapshot[:] = embedding
+        if target is not None and density_active(epoch, params):
+            state = correlation_state(snapshot, graph, target, params.a, params.b,
+                                      params.dens_var_shift)
+            if state.n_active:
+                scale = float(__import__("os").environ.get("DS","1")) * alpha * params.dens_lambda * mu_tot / (mu_max * state.n_active * state.s)
+                _kd.density_step(embedding, snapshot, sched.indptr, sched.indices,
+                                 state.mean_sq, state.phi_sum, state.weight,
+                                 params.a, params.b, scale, 4.0 * alpha)
+        p = SGDParams(params.a, params.b, params.repulsion_strength, alpha, float(__import__("os").environ.get("AS","2")), epoch, useed,
+                      0, n, True)
+        sgd_epoch(embedding, embedding if __import__("os").environ.get("GS") else snapshot, sched, p)
+        if progress is not None:
+            progress()
+    return embedding
