@@ -47,7 +47,9 @@ _MNIST_FILES = (
     "t10k-labels-idx1-ubyte",
 )
 
-_ARRAY_FORMATS = ".npy, .npz, .csv, .tsv (optionally .gz), IDX (*-ubyte, *.idx, optionally .gz), .h5ad"
+_ARRAY_FORMATS = (
+    ".npy, .npz, .csv, .tsv (optionally .gz), IDX (*-ubyte, *.idx, optionally .gz), .h5ad"
+)
 _LABEL_FORMATS = ".npy, .csv, .tsv, .txt (one label per line), IDX (*-ubyte, *.idx, optionally .gz)"
 
 
