@@ -54,7 +54,7 @@ def assert_structured(img, background):
     assert 0.2 < frac_bg < 0.97, frac_bg
     painted = dist[~is_bg]
     assert painted.std() > 0.05, painted.std()  # intensity varies, not one flat colour
-    assert len(np.unique(rgb[~is_bg].reshape(-1, 3), axis=0)) > 20
+    assert len(np.unique(rgb[~is_bg].reshape(-1, 3), axis=0)) >= 8  # several density levels
 
 
 # ----------------------------------------------------------------------------- sizes

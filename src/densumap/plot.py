@@ -43,7 +43,7 @@ _CUSTOM_CMAPS = {
 }
 
 _DPI = 100
-_MIN_ALPHA = 0.3  # opacity of the sparsest non-empty pixel in aggregated images
+_MIN_ALPHA = 0.4  # opacity of the sparsest non-empty pixel in aggregated images
 _MIN_ALPHA_VALUES = 0.6  # the same when colouring by values
 _MAX_LEGEND_ENTRIES = 30
 
