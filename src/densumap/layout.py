@@ -97,13 +97,13 @@ def optimize_layout(embedding, graph, params, seed, target=None, progress=None):
             state = correlation_state(snapshot, graph, target, params.a, params.b,
                                       params.dens_var_shift)
             if state.n_active:
-                scale = float(__import__("os").environ.get("DS","1")) * alpha * params.dens_lambda * mu_tot / (mu_max * state.n_active * state.s)
+                scale = alpha * params.dens_lambda * mu_tot / (mu_max * state.n_active * state.s)
                 _kd.density_step(embedding, snapshot, sched.indptr, sched.indices,
                                  state.mean_sq, state.phi_sum, state.weight,
                                  params.a, params.b, scale, 4.0 * alpha)
-        p = SGDParams(params.a, params.b, params.repulsion_strength, alpha, float(__import__("os").environ.get("AS","2")), epoch, useed,
+        p = SGDParams(params.a, params.b, params.repulsion_strength, alpha, 2.0, epoch, useed,
                       0, n, True)
-        sgd_epoch(embedding, embedding if __import__("os").environ.get("GS") else snapshot, sched, p)
+        sgd_epoch(embedding, snapshot, sched, p)
         if progress is not None:
             progress()
     return embedding
