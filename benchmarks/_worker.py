@@ -267,6 +267,9 @@ def main(argv=None):
         recorder = StageRecorder()
         logging.getLogger("densumap").addHandler(recorder)
 
+    import numba
+
+    threads = numba.get_num_threads()  # before the fit, which may change it
     est = make_estimator(args.lib, densmap, random_state, verbose)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -276,8 +279,6 @@ def main(argv=None):
     peak_mb = maxrss_mb()
     if recorder is not None:
         logging.getLogger("densumap").removeHandler(recorder)
-
-    import numba
 
     result = {
         "lib": args.lib,
@@ -298,8 +299,8 @@ def main(argv=None):
         "peak_rss_reset": peak_reset,
         "rss_before_fit_mb": rss_before_mb,
         "process_peak_rss_before_fit_mb": process_peak_before_mb,
-        "numba_threads": numba.get_num_threads(),
-        "n_epochs": getattr(est, "n_epochs_", None) or getattr(est, "n_epochs", None),
+        "numba_threads": threads,
+        "n_epochs": getattr(est, "n_epochs_", None),  # None: umap-learn does not expose it
         "stages": recorder.stages if recorder is not None else None,
         "warnings": sorted({f"{w.category.__name__}: {str(w.message)[:200]}"
                             for w in caught}),
