@@ -21,6 +21,12 @@ STAGE_LEGEND = {
 }
 
 
+def stage_order(names):
+    """Stage names in pipeline order (kNN, graph, density, init, SGD), unknown ones last."""
+    known = list(STAGE_LEGEND)
+    return sorted(names, key=lambda s: (known.index(s) if s in known else len(known)))
+
+
 def fmt(value, spec):
     if value is None:
         return "–"
@@ -132,6 +138,7 @@ def compare_report(payload):
                     if name not in stage_names:
                         stage_names.append(name)
             stage_rows.append((mode, seeded, n, d))
+    stage_names = stage_order(stage_names)
     if stage_rows:
         out += ["#### densumap time by stage (s)", ""]
         header = ["mode", "seeded", "n"] + [STAGE_LEGEND.get(s, s) for s in stage_names] + \
@@ -178,6 +185,7 @@ def scaling_report(payload):
             for s in r.get("stages") or {}:
                 if s not in stage_names:
                     stage_names.append(s)
+    stage_names = stage_order(stage_names)
     header = ["data", "n", "dim", "time s", "peak RSS MiB", "RSS before fit MiB"] + \
              [STAGE_LEGEND.get(s, s) for s in stage_names]
     rows = []
