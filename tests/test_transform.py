@@ -273,3 +273,26 @@ def test_wide_input_is_not_copied():
     # (half the size) on top of the ~10 MB of chunked distance blocks.
     assert peak < 0.75 * X.nbytes, (peak, X.nbytes)
     assert Z.shape == (10, 2) and np.all(np.isfinite(Z))
+
+
+def test_sparse_input_gives_the_dense_answer(split):
+    import scipy.sparse as sp
+
+    Xtr, _, Xte, _ = split
+    m = densumap.UMAP(n_epochs=30, random_state=0).fit(Xtr[:300])
+    dense = m.transform(Xte[:20])
+    np.testing.assert_array_equal(m.transform(sp.csr_matrix(Xte[:20])), dense)
+    ms = densumap.UMAP(n_epochs=30, random_state=0).fit(sp.csr_matrix(Xtr[:300]))
+    Z = ms.transform(sp.csr_matrix(Xte[:20]))
+    np.testing.assert_array_equal(Z, ms.transform(Xte[:20]))
+    assert ms.inverse_transform(Z).shape == (20, 64)
+
+
+def test_zero_transform_epochs_is_weighted_mean(split):
+    Xtr, _, Xte, _ = split
+    m = densumap.UMAP(n_epochs=2, random_state=0).fit(Xtr[:200])
+    Z = m.transform(Xte[:5])  # 2 // 3 = 0 epochs: only the initial placement
+    nb, d = query_neighbors(m._train_X, Xte[:5], m.n_neighbors_ - 1)
+    w = transform_mod.memberships(d, np.ones(d.shape, bool), m.n_neighbors_, 1.0)
+    ref = (w[:, :, None] * m.embedding_[nb]).sum(1) / w.sum(1)[:, None]
+    np.testing.assert_allclose(Z, ref, rtol=1e-5, atol=1e-5)

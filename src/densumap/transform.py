@@ -21,11 +21,18 @@ new point is placed independently of every other one.
 4. **Optimisation.** ``n_epochs`` epochs of UMAP's SGD (attraction along the
    memberships, ``negative_sample_rate`` negative samples from the training
    embedding per attraction), learning rate decaying linearly from
-   ``learning_rate``.  Edges weaker than ``1 / n_epochs`` are dropped and an edge
+   ``learning_rate``.  The estimator uses umap-learn's schedule: ``n_epochs // 3``
+   of the fit's epochs when these were set, else 100 (30 above 10,000 training
+   points), at a quarter of the fit's learning rate (:func:`transform_epochs`).
+   Attraction is doubled (``attract_scale=2``) as in ``fit``: there every vertex
+   is attracted from both directions of each symmetric edge, and keeping the
+   same attraction/repulsion balance lets a training row re-placed by
+   ``transform`` land next to its fitted position (on digits, median
+   displacement 0.06 with 2 against 0.13 with 1; see the tests).  Edges weaker than ``1 / n_epochs`` are dropped and an edge
    of membership ``w`` is sampled every ``1 / w`` epochs: the reference weight is
    the largest possible membership, 1, not the batch maximum, so a row's clocks
    do not depend on its batch.  The random stream of a new point is keyed by
-   ``(seed, epoch, hash of the point's input row)``, never by its position in the
+   ``(seed, epoch, hash of the point's non-zero input entries)``, never by its position in the
    batch (:func:`row_keys`).  Hence a point's result depends only on the point, the
    model and the seed: chunked, reordered or distributed transforms agree
    bit for bit, for any thread count.
@@ -94,10 +101,11 @@ def transform_epochs(n_train, n_epochs):
 
 
 def row_keys(X):
-    """A 64-bit key per row derived from its content (BLAKE2b of its bytes).
+    """A 64-bit key per row derived from its content.
 
-    Dense rows hash their values; sparse CSR rows their column indices and values.
-    Equal rows of the same dtype get equal keys.
+    The key is the BLAKE2b hash of the row's non-zero entries (column indices as
+    int64, values as float64), so a point gets the same key whether it arrives
+    dense or sparse, as float32 or float64 (when the values are equal).
 
     Returns
     -------
@@ -105,18 +113,24 @@ def row_keys(X):
     """
     n = X.shape[0]
     keys = np.empty(n, dtype=np.uint64)
-    if sp.issparse(X):
+    sparse = sp.issparse(X)
+    if sparse:
         X = sp.csr_matrix(X)
-        for i in range(n):
-            lo, hi = X.indptr[i], X.indptr[i + 1]
-            h = hashlib.blake2b(digest_size=8)
-            h.update(np.ascontiguousarray(X.indices[lo:hi], dtype=np.int64).tobytes())
-            h.update(np.ascontiguousarray(X.data[lo:hi]).tobytes())
-            keys[i] = int.from_bytes(h.digest(), "little")
-    else:
-        for i in range(n):
-            digest = hashlib.blake2b(np.ascontiguousarray(X[i]).tobytes(), digest_size=8)
-            keys[i] = int.from_bytes(digest.digest(), "little")
+    for i in range(n):
+        if sparse:
+            cols = X.indices[X.indptr[i]:X.indptr[i + 1]]
+            vals = X.data[X.indptr[i]:X.indptr[i + 1]]
+            nz = vals != 0
+            cols, vals = cols[nz], vals[nz]
+            order = np.argsort(cols, kind="stable")
+            cols, vals = cols[order], vals[order]
+        else:
+            cols = np.flatnonzero(X[i])
+            vals = X[i][cols]
+        h = hashlib.blake2b(digest_size=8)
+        h.update(np.ascontiguousarray(cols, dtype=np.int64).tobytes())
+        h.update(np.ascontiguousarray(vals, dtype=np.float64).tobytes())
+        keys[i] = int.from_bytes(h.digest(), "little")
     return keys
 
 
