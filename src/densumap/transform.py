@@ -28,14 +28,15 @@ new point is placed independently of every other one.
    is attracted from both directions of each symmetric edge, and keeping the
    same attraction/repulsion balance lets a training row re-placed by
    ``transform`` land next to its fitted position (on digits, median
-   displacement 0.06 with 2 against 0.13 with 1; see the tests).  Edges weaker than ``1 / n_epochs`` are dropped and an edge
-   of membership ``w`` is sampled every ``1 / w`` epochs: the reference weight is
-   the largest possible membership, 1, not the batch maximum, so a row's clocks
-   do not depend on its batch.  The random stream of a new point is keyed by
-   ``(seed, epoch, hash of the point's non-zero input entries)``, never by its position in the
-   batch (:func:`row_keys`).  Hence a point's result depends only on the point, the
-   model and the seed: chunked, reordered or distributed transforms agree
-   bit for bit, for any thread count.
+   displacement 0.06 with 2 against 0.13 with 1; see the tests).  Edges weaker
+   than ``1 / n_epochs`` are dropped and an edge of membership ``w`` is sampled
+   every ``1 / w`` epochs: the reference weight is the largest possible
+   membership, 1, not the batch maximum, so a row's clocks do not depend on its
+   batch.  The random stream of a new point is keyed by ``(seed, epoch, hash of
+   the point's non-zero input entries)``, never by its position in the batch
+   (:func:`row_keys`).  Hence a point's result depends only on the point, the
+   model and the seed: chunked, reordered or distributed transforms agree bit
+   for bit, for any thread count.
 5. **DensMAP.** For a DensMAP model the new point is also pulled toward the local
    radius its input neighbourhood implies, with the training statistics frozen:
    its one-sided input log radius ``R`` (membership-weighted mean squared input
@@ -50,7 +51,12 @@ new point is placed independently of every other one.
    the same memberships (:func:`densumap._kernels.density.radius_pull_step`).
    Unlike ``fit``, the correlation over all points is not used: it would couple
    the new points (breaking per-point independence) and the training points'
-   radii are fixed anyway.
+   radii are fixed anyway.  Limitation: a point can only move, not spread its
+   neighbours, so its embedding radius cannot drop below the weighted spread of
+   its neighbours around their centroid; for such targets (about 40% of the test
+   points on digits) the pull only draws the point to that centroid.  Most of the
+   density signal of a transformed point therefore comes from *where* it lands
+   in the DensMAP training embedding; the pull refines it.
 """
 import hashlib
 from typing import NamedTuple

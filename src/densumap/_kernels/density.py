@@ -214,7 +214,8 @@ def radius_pull_step(head, tail, nb_indices, weights, target, strength, clip):
         for c in range(dim):
             off = 0.0
             for e in range(k):
-                off += weights[i, e] * (np.float64(head[i, c]) - np.float64(tail[nb_indices[i, e], c]))
+                j = nb_indices[i, e]
+                off += weights[i, e] * (np.float64(head[i, c]) - np.float64(tail[j, c]))
             g = -strength * delta * off / wsum
             if g > clip:
                 g = clip
