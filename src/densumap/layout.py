@@ -24,8 +24,8 @@ class LayoutParams(NamedTuple):
     dens_var_shift: float = 0.1
 
 
-def make_schedule(graph, n_epochs, negative_sample_rate):
-    """Per-edge sampling clocks: an edge of weight w is sampled every max(w)/w epochs.
+def make_schedule(graph, n_epochs, negative_sample_rate, w_max=None):
+    """Per-edge sampling clocks: an edge of weight w is sampled every w_max/w epochs.
 
     Parameters
     ----------
@@ -33,6 +33,10 @@ def make_schedule(graph, n_epochs, negative_sample_rate):
         Layout graph (already pruned), rows = vertices being moved.
     n_epochs : int
     negative_sample_rate : float
+    w_max : float or None
+        Weight sampled every epoch; None means the largest weight of ``graph``.
+        ``transform`` passes 1 (the largest possible membership) so that a row's
+        clocks do not depend on the other rows of its batch.
 
     Returns
     -------
@@ -41,7 +45,8 @@ def make_schedule(graph, n_epochs, negative_sample_rate):
     w = graph.data.astype(np.float64)
     eps = np.full(w.shape, -1.0)
     if w.size:
-        eps = w.max() / np.maximum(w, 1e-300)
+        top = w.max() if w_max is None else float(w_max)
+        eps = top / np.maximum(w, 1e-300)
     eps_neg = eps / float(negative_sample_rate)
     return EdgeSchedule(
         np.ascontiguousarray(graph.indptr, dtype=np.int64),

@@ -173,3 +173,63 @@ def density_step(out, emb, indptr, indices, mean_sq, phi_sum, weight, a, b, scal
                 elif g < -clip:
                     g = -clip
                 out[i, c] += g
+
+
+@kernel(parallel=True)
+def radius_pull_step(head, tail, nb_indices, weights, target, strength, clip):
+    """Pull each new point's embedding log radius toward its target (transform).
+
+    Row ``i`` of ``head`` has neighbours ``j = nb_indices[i, :]`` in ``tail`` with
+    one-sided memberships ``w_j``; its embedding log radius is
+    ``r = log(eps + m)``, ``m = sum_j w_j |y - y_j|**2 / W``, ``W = sum_j w_j``.
+    The gradient of ``(r - t)**2 / 2`` is ``(r - t) * 2 (y - c) / (eps + m)`` with
+    ``c`` the membership-weighted centroid of the neighbours.  The step uses it
+    preconditioned by the positive scalar ``(eps + m) / 2``::
+
+        y <- y - strength * (r - t) * (y - c)
+
+    which is scale-free (moving a fraction of the offset from the centroid) and
+    still a descent direction.  Each axis is clipped to ``+-clip``.  Rows are
+    independent: each reads only its own row of ``head`` and the fixed ``tail``.
+
+    Parameters
+    ----------
+    head : ndarray of shape (n, dim), float32
+        Updated in place.
+    tail : ndarray of shape (n_train, dim), float32
+    nb_indices : ndarray of shape (n, k), int32
+    weights : ndarray of shape (n, k), float64
+    target : ndarray of shape (n,), float64
+        Target log radius; NaN skips the row.
+    strength, clip : float
+    """
+    n, dim = head.shape
+    k = nb_indices.shape[1]
+    for i in prange(n):
+        t = target[i]
+        if np.isnan(t):
+            continue
+        wsum = 0.0
+        ssum = 0.0
+        for e in range(k):
+            j = nb_indices[i, e]
+            d2 = 0.0
+            for c in range(dim):
+                diff = np.float64(head[i, c]) - np.float64(tail[j, c])
+                d2 += diff * diff
+            wsum += weights[i, e]
+            ssum += weights[i, e] * d2
+        if wsum <= 0.0:
+            continue
+        delta = np.log(RADIUS_EPS + ssum / wsum) - t
+        for c in range(dim):
+            off = 0.0
+            for e in range(k):
+                j = nb_indices[i, e]
+                off += weights[i, e] * (np.float64(head[i, c]) - np.float64(tail[j, c]))
+            g = -strength * delta * off / wsum
+            if g > clip:
+                g = clip
+            elif g < -clip:
+                g = -clip
+            head[i, c] += g

@@ -88,6 +88,59 @@ def _clip(v):
     return v
 
 
+@kernel(fastmath=True)
+def _sgd_row(i, state, head, tail, indptr, indices, epochs_per_sample, next_sample,
+             epochs_per_negative, next_negative, a, b, gamma, alpha, attract_scale, n,
+             pool, skip_self, mean_sq, phi_sum, weight, dscale):
+    """One epoch for head row ``i``: due attractions (plus the density term when
+    ``dscale > 0``), then their negative samples.
+
+    ``state`` is the row's random stream; ``n`` the epoch as a float.
+    """
+    dim = head.shape[1]
+    for e in range(indptr[i], indptr[i + 1]):
+        if next_sample[e] > n:
+            continue
+        j = indices[e]
+        d2 = 0.0
+        for c in range(dim):
+            diff = head[i, c] - tail[j, c]
+            d2 += diff * diff
+        if d2 > 0.0:
+            db = d2**b
+            coeff = -2.0 * a * b * db / d2 / (a * db + 1.0)
+            dcoeff = 0.0
+            if dscale > 0.0 and phi_sum[i] > 0.0:
+                dcoeff = dscale * epochs_per_sample[e] * edge_density_coeff(
+                    d2, db, a, b, mean_sq, phi_sum, weight, i, j)
+            for c in range(dim):
+                diff = head[i, c] - tail[j, c]
+                g = _clip(coeff * diff)
+                if dcoeff != 0.0:
+                    g += _clip(dcoeff * diff)
+                head[i, c] += attract_scale * g * alpha
+        next_sample[e] += epochs_per_sample[e]
+
+        n_neg = int((n - next_negative[e]) / epochs_per_negative[e])
+        for _ in range(n_neg):
+            state, k = next_index(state, pool)
+            if skip_self and k == i:
+                continue
+            d2 = 0.0
+            for c in range(dim):
+                diff = head[i, c] - tail[k, c]
+                d2 += diff * diff
+            if d2 > 0.0:
+                coeff = 2.0 * gamma * b / ((_REPULSION_EPS + d2) * (a * d2**b + 1.0))
+                for c in range(dim):
+                    head[i, c] += _clip(coeff * (head[i, c] - tail[k, c])) * alpha
+            else:
+                # Coincident points: push apart by the largest allowed step.
+                for c in range(dim):
+                    head[i, c] += _CLIP * alpha
+        next_negative[e] += n_neg * epochs_per_negative[e]
+
+
 @kernel(parallel=True, fastmath=True)
 def sgd_epoch(head, tail, sched, p, dens):
     """Run one epoch of attraction along due edges plus negative sampling.
@@ -107,7 +160,7 @@ def sgd_epoch(head, tail, sched, p, dens):
         that its expectation over an epoch is the full gradient, and clipped like
         the attraction.
     """
-    n_head, dim = head.shape
+    n_head = head.shape[0]
     # Unpack the bundles: parallel loops cannot index through NamedTuple fields.
     indptr = sched.indptr
     indices = sched.indices
@@ -132,44 +185,45 @@ def sgd_epoch(head, tail, sched, p, dens):
     n = float(epoch)
     for i in prange(n_head):
         state = stream_start(seed, epoch, row_offset + i)
-        for e in range(indptr[i], indptr[i + 1]):
-            if next_sample[e] > n:
-                continue
-            j = indices[e]
-            d2 = 0.0
-            for c in range(dim):
-                diff = head[i, c] - tail[j, c]
-                d2 += diff * diff
-            if d2 > 0.0:
-                db = d2**b
-                coeff = -2.0 * a * b * db / d2 / (a * db + 1.0)
-                dcoeff = 0.0
-                if dscale > 0.0 and phi_sum[i] > 0.0:
-                    dcoeff = dscale * epochs_per_sample[e] * edge_density_coeff(
-                        d2, db, a, b, mean_sq, phi_sum, weight, i, j)
-                for c in range(dim):
-                    diff = head[i, c] - tail[j, c]
-                    g = _clip(coeff * diff)
-                    if dcoeff != 0.0:
-                        g += _clip(dcoeff * diff)
-                    head[i, c] += attract_scale * g * alpha
-            next_sample[e] += epochs_per_sample[e]
+        _sgd_row(i, state, head, tail, indptr, indices, epochs_per_sample, next_sample,
+                 epochs_per_negative, next_negative, a, b, gamma, alpha, attract_scale, n,
+                 pool, skip_self, mean_sq, phi_sum, weight, dscale)
 
-            n_neg = int((n - next_negative[e]) / epochs_per_negative[e])
-            for _ in range(n_neg):
-                state, k = next_index(state, pool)
-                if skip_self and k == i:
-                    continue
-                d2 = 0.0
-                for c in range(dim):
-                    diff = head[i, c] - tail[k, c]
-                    d2 += diff * diff
-                if d2 > 0.0:
-                    coeff = 2.0 * gamma * b / ((_REPULSION_EPS + d2) * (a * d2**b + 1.0))
-                    for c in range(dim):
-                        head[i, c] += _clip(coeff * (head[i, c] - tail[k, c])) * alpha
-                else:
-                    # Coincident points: push apart by the largest allowed step.
-                    for c in range(dim):
-                        head[i, c] += _CLIP * alpha
-            next_negative[e] += n_neg * epochs_per_negative[e]
+
+@kernel(parallel=True, fastmath=True)
+def sgd_epoch_keyed(head, tail, sched, p, row_keys):
+    """:func:`sgd_epoch` with the random stream of row ``i`` keyed by ``row_keys[i]``.
+
+    Used to place new points: the key is derived from the point itself, so its
+    stream, and hence its position, does not depend on the rest of its batch.
+    ``p.row_offset`` is ignored.
+
+    Parameters
+    ----------
+    head, tail, sched, p
+        As in :func:`sgd_epoch`.
+    row_keys : ndarray of shape (n_head,), uint64
+    """
+    n_head = head.shape[0]
+    indptr = sched.indptr
+    indices = sched.indices
+    epochs_per_sample = sched.epochs_per_sample
+    next_sample = sched.next_sample
+    epochs_per_negative = sched.epochs_per_negative
+    next_negative = sched.next_negative
+    a = p.a
+    b = p.b
+    gamma = p.gamma
+    alpha = p.alpha
+    attract_scale = p.attract_scale
+    epoch = p.epoch
+    seed = p.seed
+    pool = p.n_negative_pool
+    skip_self = p.skip_self
+    n = float(epoch)
+    no_density = np.zeros(1)
+    for i in prange(n_head):
+        state = stream_start(seed, epoch, row_keys[i])
+        _sgd_row(i, state, head, tail, indptr, indices, epochs_per_sample, next_sample,
+                 epochs_per_negative, next_negative, a, b, gamma, alpha, attract_scale, n,
+                 pool, skip_self, no_density, no_density, no_density, 0.0)
