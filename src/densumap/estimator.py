@@ -131,7 +131,8 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     ----------
     embedding_ : ndarray of shape (n_samples, n_components), float32
     graph_ : scipy.sparse.csr_matrix of shape (n_samples, n_samples)
-        Symmetric fuzzy graph (memberships).
+        Symmetric fuzzy graph (memberships); of shape (n_unique, n_unique), over
+        the distinct rows ``X[unique_index_]``, with ``unique=True``.
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,), str
         Only when ``X`` was a pandas DataFrame with string column names.
@@ -180,7 +181,8 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     training rows themselves (needed by :meth:`transform` to find the neighbours
     of new points and by :meth:`inverse_transform`; a *reference* to the array
     passed to ``fit`` when it was already float32/float64, not a copy, so do not
-    modify it in place afterwards; nothing for ``metric="precomputed"``), and for
+    modify it in place afterwards; with ``unique=True`` and duplicates present, a
+    copy of the distinct rows; nothing for ``metric="precomputed"``), and for
     DensMAP models four floats of frozen density statistics. Not kept: the kNN
     lists, the labels ``y``, any compiled kernel.
     """
@@ -297,7 +299,8 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """
         # Before the generic check, which would only say that output_metric must
         # be "euclidean": say why DensMAP in particular cannot use another one.
-        if (self.densmap is True and isinstance(self.output_metric, str)
+        if (isinstance(self.densmap, (bool, np.bool_)) and self.densmap
+                and isinstance(self.output_metric, str)
                 and self.output_metric.lower() not in ("euclidean", "l2")):
             raise ValueError(
                 f"densmap=True needs output_metric='euclidean' (the density term uses "
