@@ -3,11 +3,12 @@ from numbers import Integral, Number, Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import density, graph as graph_mod, layout, transform as transform_mod
+from ._input import check_distance_scale, check_value_range, unique_rows
 from ._runtime import epoch_progress, numba_threads, resolve_seed, stage, verbosity
 from .init import initial_layout
 from .neighbors import (DEFAULT_DISCONNECTION, METRIC_ALIASES, canonical_metric,
@@ -16,13 +17,17 @@ from .neighbors import (DEFAULT_DISCONNECTION, METRIC_ALIASES, canonical_metric,
 # Metrics a continuous supervised target may use.
 TARGET_METRICS = {m for m in METRIC_ALIASES if m != "precomputed"}
 
+# Keyword arguments each metric understands (the exact kNN and the transform's
+# query kernel use only these); anything else in ``metric_kwds`` is an error.
+METRIC_KWDS = {"minkowski": {"p"}}
+
 
 def default_n_epochs(n_samples, densmap):
     """umap-learn's default: 500 epochs up to 10,000 samples, else 200; +200 for DensMAP."""
     return (500 if n_samples <= 10_000 else 200) + (200 if densmap else 0)
 
 
-class UMAP(TransformerMixin, BaseEstimator):
+class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Uniform Manifold Approximation and Projection, with optional DensMAP.
 
     The parameters, their names and defaults follow umap-learn, so that
@@ -40,14 +45,21 @@ class UMAP(TransformerMixin, BaseEstimator):
         "minkowski" (``metric_kwds={"p": p}``), "correlation" or "precomputed"
         (``X`` is then a square distance matrix).
     metric_kwds : dict, default=None
+        Extra arguments of ``metric``: only ``{"p": p}`` (``p > 0``) for
+        "minkowski"; any other key is an error.
     output_metric : {"euclidean"}, default="euclidean"
-        Metric of the embedding space.
+        Metric of the embedding space. Only "euclidean" is implemented; DensMAP
+        (``densmap=True``) needs it in any case.
     n_epochs : int, default=None
         Optimisation epochs; None means 500 up to 10,000 samples, else 200, plus
         200 with DensMAP. The resolved value is ``n_epochs_``.
     learning_rate : float, default=1.0
         Initial SGD step, decayed linearly to 0.
     init : {"spectral", "pca", "random"} or ndarray of shape (n_samples, n_components), default="spectral"
+        "pca" needs the input features (not ``metric="precomputed"``) and
+        ``n_components <= min(n_samples, n_features)``. An array must be numeric,
+        finite and have one row per sample of ``X`` (duplicates included when
+        ``unique=True``).
     min_dist : float, default=0.1
         Smallest distance between embedded points; must not exceed ``spread``.
     spread : float, default=1.0
@@ -67,7 +79,8 @@ class UMAP(TransformerMixin, BaseEstimator):
         Seed of every random choice. Fixing it gives a bit-identical embedding for
         any ``n_jobs``; unlike umap-learn, a seeded run still uses all threads.
     n_jobs : int, default=-1
-        Threads for the compiled kernels; -1 means all.
+        Threads for the compiled kernels; -1 means all, -2 all but one, and so
+        on; 0 is an error.
     verbose : bool, default=False
         Log each stage with its time and show a progress bar over epochs.
     disconnection_distance : float, default=None
@@ -102,14 +115,33 @@ class UMAP(TransformerMixin, BaseEstimator):
     transform_seed : int, RandomState instance or None, default=42
         Seed of the random choices of :meth:`transform`. With an int, transforming
         a point always gives the same position, whatever the batch it is in.
+    unique : bool, default=False
+        Embed each distinct row of ``X`` once and give its duplicates the same
+        position (as umap-learn). ``embedding_`` (and ``rad_orig_``/``rad_emb_``)
+        still have one row per sample, but ``graph_`` is the graph of the distinct
+        rows, shape (n_unique, n_unique), in order of first appearance;
+        ``unique_index_`` and ``unique_inverse_`` map between the two. The
+        ``n_neighbors`` are counted among distinct rows, a supervised fit uses
+        the label of each row's first occurrence, an ``init`` array the row of the
+        first occurrence, and :meth:`transform` queries only the distinct rows.
+        Finding the duplicates sorts a copy of ``X`` (or hashes the rows of a
+        sparse ``X``). Not available with ``metric="precomputed"``.
 
     Attributes
     ----------
     embedding_ : ndarray of shape (n_samples, n_components), float32
     graph_ : scipy.sparse.csr_matrix of shape (n_samples, n_samples)
-        Symmetric fuzzy graph (memberships).
+        Symmetric fuzzy graph (memberships); of shape (n_unique, n_unique), over
+        the distinct rows ``X[unique_index_]``, with ``unique=True``.
     n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,), str
+        Only when ``X`` was a pandas DataFrame with string column names.
+        :meth:`get_feature_names_out` names the embedding's columns ``umap0``,
+        ``umap1``, ... (the class name, lower case, and the column number), which
+        ``set_output(transform="pandas")`` uses.
     n_neighbors_ : int
+        The ``n_neighbors`` used: the parameter, reduced (with a warning) to the
+        number of samples (distinct samples with ``unique=True``) when larger.
     n_epochs_ : int
     a_, b_ : float
     rad_orig_, rad_emb_ : ndarray of shape (n_samples,)
@@ -117,15 +149,40 @@ class UMAP(TransformerMixin, BaseEstimator):
         ``log(sum_j mu_ij d_ij**2 / sum_j mu_ij)`` over its graph neighbours, with
         the input metric or the embedding's euclidean distance: both on the same
         squared-distance scale (see :mod:`densumap.density`).
+    unique_index_ : ndarray of shape (n_unique,), int64, or None
+        With ``unique=True``, the first occurrence of each distinct row of ``X``
+        (the rows the model was fitted on, in this order); None otherwise.
+    unique_inverse_ : ndarray of shape (n_samples,), int64, or None
+        With ``unique=True``, the distinct row of each sample:
+        ``embedding_ = embedding_[unique_index_][unique_inverse_]``; None otherwise.
 
     Notes
     -----
+    Input: ``X`` may be a NumPy array (a ``np.memmap`` included), anything
+    array-like (a pandas DataFrame, whose column names are kept) or a scipy
+    sparse matrix (converted to CSR). float32 and float64 data are used as they
+    are, never copied (a memmap stays on disk); integer and bool data, and other
+    float types, are converted to float32 (integers above 2**24 lose precision).
+    NaN or inf, fewer than 2 samples, no features, non-numeric values or an
+    array that is not 2-D raise ``ValueError`` (``TypeError`` for values NumPy
+    cannot convert at all), as does data whose largest absolute value or whose
+    nearest-neighbour distances are outside [1e-16, 1e18] (an all-zero ``X``
+    excepted): there squared values overflow or underflow and the fuzzy graph's
+    bandwidth search loses accuracy, so rescale such data.
+    Every hyper-parameter is checked when ``fit`` starts (scikit-learn's
+    ``InvalidParameterError``, a ``ValueError`` and ``TypeError``, naming the
+    parameter and the value received), including combinations: ``min_dist >
+    spread``, ``densmap=True`` with another ``output_metric``, ``metric_kwds``
+    the metric does not use, ``unique=True`` or ``init="pca"`` with
+    ``metric="precomputed"``.
+
     What a fitted model keeps, and hence what ``pickle``/``joblib`` save: the
     embedding, ``graph_``, the per-point ``sigma``/``rho`` of the fuzzy set, the
     training rows themselves (needed by :meth:`transform` to find the neighbours
     of new points and by :meth:`inverse_transform`; a *reference* to the array
     passed to ``fit`` when it was already float32/float64, not a copy, so do not
-    modify it in place afterwards; nothing for ``metric="precomputed"``), and for
+    modify it in place afterwards; with ``unique=True`` and duplicates present, a
+    copy of the distinct rows; nothing for ``metric="precomputed"``), and for
     DensMAP models four floats of frozen density statistics. Not kept: the kNN
     lists, the labels ``y``, any compiled kernel.
     """
@@ -148,7 +205,8 @@ class UMAP(TransformerMixin, BaseEstimator):
         "a": [Interval(Real, 0, None, closed="neither"), None],
         "b": [Interval(Real, 0, None, closed="neither"), None],
         "random_state": ["random_state"],
-        "n_jobs": [Integral, None],
+        "n_jobs": [Interval(Integral, None, -1, closed="right"),
+                   Interval(Integral, 1, None, closed="left"), None],
         "verbose": ["verbose"],
         "disconnection_distance": [Interval(Real, 0, None, closed="neither"), None],
         "densmap": ["boolean"],
@@ -162,6 +220,7 @@ class UMAP(TransformerMixin, BaseEstimator):
         "target_metric_kwds": [dict, None],
         "target_weight": [Interval(Real, 0, 1, closed="both")],
         "transform_seed": ["random_state"],
+        "unique": ["boolean"],
     }
 
     def __init__(
@@ -196,6 +255,7 @@ class UMAP(TransformerMixin, BaseEstimator):
         target_metric_kwds=None,
         target_weight=0.5,
         transform_seed=42,
+        unique=False,
     ):
         self.n_neighbors = n_neighbors
         self.n_components = n_components
@@ -227,51 +287,142 @@ class UMAP(TransformerMixin, BaseEstimator):
         self.target_metric_kwds = target_metric_kwds
         self.target_weight = target_weight
         self.transform_seed = transform_seed
+        self.unique = unique
 
     # ------------------------------------------------------------------ checks
-    def _validate_input(self, X):
-        metric = canonical_metric(self.metric)
-        X = validate_data(
-            self,
-            X,
-            reset=True,
-            accept_sparse="csr",
-            dtype=[np.float32, np.float64],
-            ensure_min_samples=2,
-            ensure_all_finite=True,
-        )
-        if metric == "precomputed" and X.shape[0] != X.shape[1]:
+    def _check_params(self):
+        """Every check of the hyper-parameters alone, in one place (called by ``fit``).
+
+        Single parameters go through ``_parameter_constraints``; the combinations
+        follow. Raises ``InvalidParameterError`` or ``ValueError`` naming the
+        parameters and the values received.
+        """
+        # Before the generic check, which would only say that output_metric must
+        # be "euclidean": say why DensMAP in particular cannot use another one.
+        if (isinstance(self.densmap, (bool, np.bool_)) and self.densmap
+                and isinstance(self.output_metric, str)
+                and self.output_metric.lower() not in ("euclidean", "l2")):
             raise ValueError(
-                f"metric='precomputed' needs a square distance matrix; got shape {X.shape}."
+                f"densmap=True needs output_metric='euclidean' (the density term uses "
+                f"euclidean radii in the embedding); got output_metric="
+                f"{self.output_metric!r}."
             )
-        return X, metric
-
-    def _check_data_dependent(self, X):
-        """Checks that need the data or combine parameters; returns resolved values."""
-        import warnings
-
-        n = X.shape[0]
+        self._validate_params()
         if self.min_dist > self.spread:
             raise ValueError(
                 f"min_dist must not exceed spread; got min_dist={self.min_dist}, "
                 f"spread={self.spread}."
             )
-        if isinstance(self.init, np.ndarray) and self.init.shape != (n, self.n_components):
+        metric = canonical_metric(self.metric)
+        _check_metric_kwds("metric", metric, self.metric_kwds)
+        if self.target_metric != "categorical":
+            _check_metric_kwds("target_metric", canonical_metric(self.target_metric),
+                               self.target_metric_kwds)
+        if metric == "precomputed":
+            if self.unique:
+                raise ValueError(
+                    "unique=True is not defined for metric='precomputed' (duplicate "
+                    "rows of a distance matrix are not duplicate points); got "
+                    "unique=True, metric='precomputed'."
+                )
+            if isinstance(self.init, str) and self.init == "pca":
+                raise ValueError(
+                    "init='pca' needs the input features, which metric='precomputed' "
+                    "does not give; use init='spectral', 'random' or an array."
+                )
+        if isinstance(self.init, np.ndarray) and self.init.dtype.kind not in "iuf":
             raise ValueError(
-                f"init array must have shape (n_samples, n_components) = "
-                f"{(n, self.n_components)}; got {self.init.shape}."
+                f"init array must hold numbers (integer or float); got dtype "
+                f"{self.init.dtype}."
             )
-        if isinstance(self.init, np.ndarray) and not np.all(np.isfinite(self.init)):
-            raise ValueError("init array contains NaN or inf.")
+
+    def _validate_input(self, X):
+        """``X`` as a float32/float64 array or CSR matrix, checked; no copy if possible.
+
+        float32/float64 data (a ``np.memmap`` included) is returned as is; other
+        numeric types become float32. Non-finite values, fewer than 2 samples,
+        no features, non-2-D or non-numeric input raise.
+        """
+        metric = canonical_metric(self.metric)
+        X = _checked_data(self, X, reset=True, ensure_min_samples=2)
+        check_value_range(X)
+        if metric == "precomputed":
+            if X.shape[0] != X.shape[1]:
+                raise ValueError(
+                    f"metric='precomputed' needs a square distance matrix; got shape "
+                    f"{X.shape}."
+                )
+            if sp.issparse(X):
+                raise ValueError(
+                    "metric='precomputed' needs a dense distance matrix; got a sparse "
+                    "one (its missing entries would read as distance 0)."
+                )
+            smallest = X.min()
+            if smallest < 0:
+                raise ValueError(
+                    f"metric='precomputed' needs non-negative distances; the smallest "
+                    f"entry of X is {smallest:g}."
+                )
+        return X, metric
+
+    def _deduplicate(self, X, target):
+        """With ``unique=True``: the distinct rows and their targets.
+
+        Sets ``unique_index_`` and ``unique_inverse_`` (None without ``unique``).
+        """
+        self.unique_index_ = self.unique_inverse_ = None
+        if not self.unique:
+            return X, target
+        index, inverse = unique_rows(X)
+        if index.size < 2:
+            raise ValueError(
+                f"unique=True leaves {index.size} distinct row in X (of {X.shape[0]}); "
+                f"at least 2 are needed. Use unique=False to embed identical points."
+            )
+        self.unique_index_, self.unique_inverse_ = index, inverse
+        if index.size == X.shape[0]:
+            return X, target  # nothing to remove: keep X itself, not a copy
+        return X[index], None if target is None else target[index]
+
+    def _check_data_dependent(self, X, n_fit=None):
+        """Checks that need the data; returns the resolved ``n_neighbors``.
+
+        Parameters
+        ----------
+        X : ndarray or CSR matrix of shape (n_samples, n_features)
+            The validated input, duplicates included.
+        n_fit : int, default=None
+            Number of rows actually embedded (distinct rows with ``unique=True``);
+            None means ``n_samples``.
+        """
+        import warnings
+
+        n = X.shape[0]
+        n_fit = n if n_fit is None else n_fit
+        if isinstance(self.init, np.ndarray):
+            if self.init.shape != (n, self.n_components):
+                raise ValueError(
+                    f"init array must have shape (n_samples, n_components) = "
+                    f"{(n, self.n_components)}; got {self.init.shape}."
+                )
+            if not np.all(np.isfinite(self.init)):
+                raise ValueError("init array contains NaN or inf.")
+        elif self.init == "pca" and self.n_components > min(n_fit, X.shape[1]):
+            raise ValueError(
+                f"init='pca' needs n_components <= min(n_samples, n_features) = "
+                f"{min(n_fit, X.shape[1])}; got n_components={self.n_components}. Use "
+                f"init='spectral' or 'random'."
+            )
         n_neighbors = self.n_neighbors
-        if n_neighbors > n:
+        if n_neighbors > n_fit:
+            what = "distinct samples" if n_fit < n else "samples"
             warnings.warn(
-                f"n_neighbors={n_neighbors} is larger than the number of samples ({n}); "
-                f"using n_neighbors={n}.",
+                f"n_neighbors={n_neighbors} is larger than the number of {what} "
+                f"({n_fit}); using n_neighbors={n_fit}.",
                 UserWarning,
                 stacklevel=3,
             )
-            n_neighbors = n
+            n_neighbors = n_fit
         return n_neighbors
 
     def _validate_target(self, y, n_samples):
@@ -284,7 +435,11 @@ class UMAP(TransformerMixin, BaseEstimator):
         """
         if y is None:
             return None
-        y = np.asarray(y)
+        try:
+            y = np.asarray(y)
+        except ValueError as exc:  # ragged nested lists
+            raise ValueError(f"y must be an array of shape (n_samples,) or "
+                             f"(n_samples, n_targets): {exc}") from exc
         if y.ndim == 0 or y.shape[0] != n_samples:
             got = "a scalar" if y.ndim == 0 else f"{y.shape[0]} samples"
             raise ValueError(
@@ -312,6 +467,7 @@ class UMAP(TransformerMixin, BaseEstimator):
     # --------------------------------------------------------------- stages
     def _knn(self, X, metric, n_neighbors, seed):
         indices, dists = nearest_neighbors(X, n_neighbors, metric, self.metric_kwds, seed)
+        check_distance_scale(dists, metric)
         cut = self.disconnection_distance
         if cut is None:
             cut = DEFAULT_DISCONNECTION.get(metric, np.inf)
@@ -327,9 +483,11 @@ class UMAP(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like or sparse CSR matrix of shape (n_samples, n_features)
-            float32 or float64 data is used as is (no copy); other numeric types
-            are converted to float32... see :meth:`_validate_input`.
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            float32 or float64 data is used as is (no copy, a memmap included);
+            other numeric types are converted to float32 (class Notes). For
+            ``metric="precomputed"``: a dense, square, non-negative distance
+            matrix.
         y : array-like of shape (n_samples,) or (n_samples, n_targets), default=None
             Target of a supervised (or, with -1 labels, semi-supervised) embedding;
             see ``target_metric``. The data's fuzzy graph is intersected with the
@@ -340,14 +498,25 @@ class UMAP(TransformerMixin, BaseEstimator):
         -------
         self : UMAP
         """
-        self._validate_params()
+        self._check_params()
         X, metric = self._validate_input(X)
-        n_neighbors = self._check_data_dependent(X)
         target = self._validate_target(y, X.shape[0])
+        X_fit, target = self._deduplicate(X, target)
+        n_neighbors = self._check_data_dependent(X, X_fit.shape[0])
+        init = self.init
+        if isinstance(init, np.ndarray) and X_fit.shape[0] < X.shape[0]:
+            init = init[self.unique_index_]
         seed = resolve_seed(self.random_state)
         with numba_threads(self.n_jobs), verbosity(self.verbose):
-            self._fit_embedding(X, metric, n_neighbors, seed, target)
-        self._train_X = None if metric == "precomputed" else X
+            self._fit_embedding(X_fit, metric, n_neighbors, seed, target, init)
+        if X_fit.shape[0] < X.shape[0]:
+            # Duplicates share the position (and radii) of their distinct row.
+            inverse = self.unique_inverse_
+            self.embedding_ = self.embedding_[inverse]
+            if self.output_dens:
+                self.rad_orig_ = self.rad_orig_[inverse]
+                self.rad_emb_ = self.rad_emb_[inverse]
+        self._train_X = None if metric == "precomputed" else X_fit
         return self
 
     def _supervise(self, data_graph, target, n_neighbors, seed):
@@ -363,7 +532,7 @@ class UMAP(TransformerMixin, BaseEstimator):
         target_graph, _, _ = graph_mod.fuzzy_simplicial_set(t_idx, t_dists, k)
         return graph_mod.general_intersection(data_graph, target_graph, self.target_weight)
 
-    def _fit_embedding(self, X, metric, n_neighbors, seed, y_target=None):
+    def _fit_embedding(self, X, metric, n_neighbors, seed, y_target=None, init="spectral"):
         n = X.shape[0]
         self.n_neighbors_ = n_neighbors
         self.n_epochs_ = (
@@ -396,7 +565,7 @@ class UMAP(TransformerMixin, BaseEstimator):
                 target = density.density_target(data_lgraph, knn_indices, knn_dists)
         rng = np.random.default_rng(seed)
         with stage("initialisation"):
-            emb = initial_layout(self.init, self.graph_, None if metric == "precomputed" else X,
+            emb = initial_layout(init, self.graph_, None if metric == "precomputed" else X,
                                  self.n_components, rng, seed)
         params = layout.LayoutParams(
             n_epochs=self.n_epochs_, a=self.a_, b=self.b_, learning_rate=self.learning_rate,
@@ -436,13 +605,37 @@ class UMAP(TransformerMixin, BaseEstimator):
         return self.embedding_
 
     # ------------------------------------------------------------ new points
+    def _fitted_embedding(self):
+        """Embedding of the rows the model was fitted on (the distinct rows with ``unique``)."""
+        index = getattr(self, "unique_index_", None)
+        if index is None or index.size == self.embedding_.shape[0]:
+            return self.embedding_
+        return self.embedding_[index]
+
+    @property
+    def _n_features_out(self):
+        """Number of output columns, for :meth:`get_feature_names_out`."""
+        return self.embedding_.shape[1]
+
     def _validate_new(self, X, what="X"):
         check_is_fitted(self, "embedding_")
         metric = canonical_metric(self.metric)
         dtype = np.float32 if self._train_X is None else self._train_X.dtype
-        X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=dtype,
-                          ensure_all_finite=True, ensure_min_samples=1)
+        X = _checked_data(self, X, reset=False, ensure_min_samples=1, dtype=dtype)
+        check_value_range(X)
+        if metric == "precomputed" and X.min() < 0:
+            raise ValueError(
+                f"metric='precomputed' needs non-negative distances; the smallest entry "
+                f"of X is {X.min():g}."
+            )
         return X, metric
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        # The embedding is float32 whatever the input's float type.
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
 
     def transform(self, X):
         """Place new points in the fitted embedding; ``embedding_`` is not changed.
@@ -478,7 +671,7 @@ class UMAP(TransformerMixin, BaseEstimator):
             the symmetric graph, so the two are comparable but not identical).
         """
         X, metric = self._validate_new(X)
-        n_train = self.embedding_.shape[0]
+        n_train = self._fitted_embedding().shape[0]
         params = transform_mod.TransformParams(
             n_neighbors=self.n_neighbors_, local_connectivity=self.local_connectivity,
             n_epochs=transform_mod.transform_epochs(n_train, self.n_epochs),
@@ -500,7 +693,8 @@ class UMAP(TransformerMixin, BaseEstimator):
             with stage("transform optimisation"):
                 try:
                     placed = transform_mod.place_points(
-                        nb, dists, dists < cut, transform_mod.row_keys(X), self.embedding_,
+                        nb, dists, dists < cut, transform_mod.row_keys(X),
+                        self._fitted_embedding(),
                         params, seed, self._density_relation, progress)
                 finally:
                     close()
@@ -541,9 +735,50 @@ class UMAP(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"X has {Y.shape[1]} columns but the embedding has n_components={dim}."
             )
-        k = min(self.n_neighbors_, self.embedding_.shape[0])
-        nb, dists = query_neighbors(self.embedding_, np.ascontiguousarray(Y), k)
+        fitted = self._fitted_embedding()
+        k = min(self.n_neighbors_, fitted.shape[0])
+        nb, dists = query_neighbors(fitted, np.ascontiguousarray(Y), k)
         return transform_mod.interpolate_rows(self._train_X, nb, dists, self.a_, self.b_)
+
+
+def _checked_data(estimator, X, reset, ensure_min_samples, dtype=(np.float32, np.float64)):
+    """``validate_data`` with densumap's settings and a clearer non-numeric error.
+
+    float32/float64 input (a memmap included) is not copied; anything else is
+    converted to the first of ``dtype``. The finite check reduces the array
+    (scikit-learn's ``_assert_all_finite``) rather than building a mask.
+    """
+    try:
+        return validate_data(estimator, X, reset=reset, accept_sparse="csr",
+                             dtype=list(dtype) if isinstance(dtype, tuple) else dtype,
+                             copy=False, ensure_all_finite=True,
+                             ensure_min_samples=ensure_min_samples)
+    except (TypeError, ValueError) as exc:
+        text = str(exc)
+        if ("could not convert" in text or "argument must be" in text
+                or "Unable to convert" in text):
+            raise type(exc)(f"X must hold numbers only (ints, floats or bools): {text}") from exc
+        raise
+
+
+def _check_metric_kwds(name, metric, kwds):
+    """Reject ``metric_kwds`` keys the metric does not use, and a bad minkowski ``p``."""
+    if not kwds:
+        return
+    unknown = sorted(set(kwds) - METRIC_KWDS.get(metric, set()))
+    if unknown:
+        allowed = sorted(METRIC_KWDS.get(metric, set())) or "none"
+        raise ValueError(
+            f"{name}_kwds has keys that {name}={metric!r} does not use: {unknown} "
+            f"(it accepts: {allowed}); got {name}_kwds={kwds!r}."
+        )
+    if metric == "minkowski":
+        p = kwds.get("p", 2)
+        if isinstance(p, bool) or not isinstance(p, Real) or not np.isfinite(p) or p <= 0:
+            raise ValueError(
+                f"{name}='minkowski' needs a positive, finite p; got {name}_kwds["
+                f"'p']={p!r}."
+            )
 
 
 def _encode_labels(y):
@@ -559,6 +794,13 @@ def _encode_labels(y):
             raise ValueError("y contains NaN or inf; class labels must be finite.")
         unlabelled = y == -1
     elif y.dtype.kind == "O":
+        missing = [v for v in y if v is None or (isinstance(v, float) and v != v)
+                   or type(v).__name__ == "NAType"]
+        if missing:
+            raise ValueError(
+                f"y contains missing labels ({missing[0]!r}); class labels must be "
+                f"given for every sample, with -1 marking an unlabelled one."
+            )
         unlabelled = np.fromiter(
             (isinstance(v, Number) and not isinstance(v, bool) and v == -1 for v in y),
             dtype=bool, count=y.shape[0])

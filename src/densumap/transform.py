@@ -162,8 +162,9 @@ def memberships(dists, connected, n_neighbors, local_connectivity):
     sigmas, rhos = graph_mod.smooth_knn_dist(with_self, n_neighbors, local_connectivity)
     excess = d - rhos[:, None]
     safe_sigma = np.where(sigmas > 0, sigmas, 1.0)[:, None]
+    # The clamp only keeps exp from overflowing where np.where discards it anyway.
     w = np.where((excess <= 0) | (sigmas[:, None] == 0), 1.0,
-                 np.exp(-excess.astype(np.float64) / safe_sigma))
+                 np.exp(-np.maximum(excess, 0).astype(np.float64) / safe_sigma))
     return np.where(connected, w, 0.0)
 
 
