@@ -10,6 +10,7 @@
 Only NumPy is imported at module level; ``anndata`` (for ``.h5ad``) is imported
 inside the function that needs it.
 """
+import contextlib
 import csv
 import gzip
 import logging
@@ -658,6 +659,19 @@ def save_array(path, array):
     return path
 
 
+def _nullable_strings_allowed(anndata):
+    """Let anndata write pandas' nullable string arrays, where it has that switch.
+
+    With pandas 3, ``read_h5ad`` gives string columns and indices as nullable
+    strings, which anndata >= 0.11 refuses to write back unless asked to; without
+    this, writing an embedding into any file that holds strings fails.
+    """
+    settings = getattr(anndata, "settings", None)
+    if settings is None or not hasattr(settings, "allow_write_nullable_strings"):
+        return contextlib.nullcontext()
+    return settings.override(allow_write_nullable_strings=True)
+
+
 def save_obsm(source, path, key, embedding, obs=None):
     """Write an AnnData file: ``source`` with ``embedding`` stored in ``.obsm[key]``.
 
@@ -711,7 +725,8 @@ def save_obsm(source, path, key, embedding, obs=None):
     # must not leave a half-written file if writing fails.
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        adata.write_h5ad(tmp)
+        with _nullable_strings_allowed(anndata):
+            adata.write_h5ad(tmp)
         os.replace(tmp, path)
     finally:
         if tmp.exists():
