@@ -4,8 +4,28 @@
 
     mapper = densumap.UMAP(densmap=True, dens_lambda=2.0, random_state=42).fit(X)
     mapper.embedding_
+
+Submodules and ``UMAP`` load on first use (PEP 562), so ``import densumap`` stays
+fast and compiles nothing.
 """
-from .estimator import UMAP
+import importlib
 
 __version__ = "0.1.0"
-__all__ = ["UMAP", "__version__"]
+__all__ = ["UMAP", "plot", "datasets", "__version__"]
+
+_SUBMODULES = {"plot", "datasets", "estimator", "neighbors", "graph", "density", "init",
+               "layout", "transform", "cli"}
+
+
+def __getattr__(name):
+    if name == "UMAP":
+        from .estimator import UMAP
+
+        return UMAP
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'densumap' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
