@@ -312,8 +312,6 @@ def _cmd_demo(args):
 
 
 def _cmd_embed(args):
-    from .estimator import UMAP
-
     _check_out(args.out, args.input)
     for opt, path in (("--plot", args.plot), ("--density-plot", args.density_plot)):
         if path is not None:
@@ -333,6 +331,8 @@ def _cmd_embed(args):
     if args.supervised:
         # String classes become their index among the sorted distinct classes.
         target = y if y.dtype.kind in "biuf" else _class_codes(y)
+
+    from .estimator import UMAP
 
     mapper = UMAP(
         n_neighbors=args.n_neighbors, n_components=args.n_components, metric=args.metric,
