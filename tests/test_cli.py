@@ -212,7 +212,14 @@ def test_transform_applies_saved_model(fitted, data):
                "new_labels.npy", "--plot", "new.png", "--quiet", cwd=d)
     assert_ok(proc)
     assert np.load(d / "new_emb.npy").shape == (new.shape[0], 2)
+    assert not (d / "new_emb_rad_orig.npy").exists()
     assert (d / "new.png").read_bytes()[:4] == b"\x89PNG"
+    proc = run("transform", "model.pkl", "new.npy", "--out", "new_emb.csv", "--output-dens",
+               "--quiet", cwd=d)
+    assert_ok(proc)
+    assert np.loadtxt(d / "new_emb.csv", delimiter=",").shape == (new.shape[0], 2)
+    for name in ("new_emb_rad_orig.csv", "new_emb_rad_emb.csv"):
+        assert np.loadtxt(d / name).shape == (new.shape[0],)
 
 
 @needs_transform

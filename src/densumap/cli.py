@@ -154,12 +154,14 @@ def build_parser():
             "Load MODEL (saved by 'densumap embed --model') and embed the rows of INPUT "
             "into its fitted embedding. Only load model files you trust: they are pickles."
         ),
-        epilog=_FORMATS_HELP,
+        epilog=_FORMATS_HELP + " OUT: as for 'densumap embed'.",
     )
     transform.add_argument("model", metavar="MODEL", help="model file from 'embed --model'")
     transform.add_argument("input", metavar="INPUT", help="new data, same features as the fit")
     _add_out_args(transform)
     transform.add_argument("--labels", metavar="FILE", help="labels colouring the plot")
+    transform.add_argument("--output-dens", action="store_true",
+                           help="also write the new points' log local radii (as for embed)")
     transform.set_defaults(func=_cmd_transform)
     return parser
 
@@ -424,11 +426,17 @@ def _cmd_transform(args):
         )
     X = _read_data(args.input)
     y = None if args.labels is None else _read_labels(args.labels, X.shape[0], args.input)
-    mapper.set_params(verbose=not args.quiet)
+    # transform() returns (embedding, rad_orig, rad_emb) when output_dens is set,
+    # as fit_transform() does; the saved model keeps the value it was fitted with.
+    mapper.set_params(verbose=not args.quiet, output_dens=args.output_dens)
     with _user_errors(args.input):
-        embedding = mapper.transform(X)
+        result = mapper.transform(X)
+    embedding, extras = result, {}
+    if isinstance(result, tuple):
+        embedding, rad_orig, rad_emb = result
+        extras = {"rad_orig": rad_orig, "rad_emb": rad_emb}
     args.densmap = bool(getattr(mapper, "densmap", False))
-    _write_outputs(args, embedding)
+    _write_outputs(args, embedding, extras)
     if args.plot is not None:
         _save_plot(args, embedding, y,
                    f"{Path(args.input).name} placed by {Path(args.model).name}, "
