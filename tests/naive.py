@@ -69,3 +69,40 @@ def density_correlation(Y, P_mask, R, a, b, var_shift):
     r = np.log(1e-8 + (phi * D).sum(1) / phi.sum(1))
     rc = r - r.mean()
     return (rc * R).mean() / np.sqrt((rc**2).mean() + var_shift)
+
+
+def categorical_intersection(P, labels, far_dist, unknown_dist=1.0):
+    """Dense reference: scale edges by label agreement, row-max normalise, fuzzy union."""
+    A = P.astype(np.float64).copy()
+    n = A.shape[0]
+    for i in range(n):
+        for j in range(n):
+            if A[i, j] == 0:
+                continue
+            if labels[i] < 0 or labels[j] < 0:
+                A[i, j] *= np.exp(-unknown_dist)
+            elif labels[i] != labels[j]:
+                A[i, j] *= np.exp(-far_dist)
+    return reset_local_connectivity(A)
+
+
+def reset_local_connectivity(A):
+    A = A.copy()
+    mx = A.max(axis=1, keepdims=True)
+    A = np.where(mx > 0, A / np.where(mx > 0, mx, 1), 0.0)
+    return A + A.T - A * A.T
+
+
+def general_intersection(L, R, weight):
+    """Dense reference of the weighted fuzzy intersection (UMAP, McInnes et al.)."""
+    lmin = max(L[L > 0].min() / 2, 1e-8)
+    rmin = max(R[R > 0].min() / 2, 1e-8)
+    out = np.zeros_like(L, dtype=np.float64)
+    for i, j in zip(*np.nonzero((L > 0) | (R > 0))):
+        lv = L[i, j] if L[i, j] > 0 else lmin
+        rv = R[i, j] if R[i, j] > 0 else rmin
+        if weight < 0.5:
+            out[i, j] = lv * rv ** (weight / (1 - weight))
+        else:
+            out[i, j] = lv ** ((1 - weight) / weight) * rv
+    return reset_local_connectivity(out)

@@ -152,3 +152,134 @@ def correlation_gradient(embedding, graph, state, a, b):
         _k.density_step(out, emb, graph.indptr, graph.indices, state.mean_sq, state.phi_sum,
                         state.weight, a, b, 2.0 / (state.n_active * state.s), 1e300)
     return out
+
+
+# ------------------------------------------------------------- one-sided radii
+# ``transform`` sees a new point only through its own (one-sided) memberships to
+# the training points, so the statistics it is compared with are computed the same
+# way for the training points: from each point's directed kNN memberships, before
+# symmetrisation.
+
+
+def one_sided_log_radii(memberships, sq_dists):
+    """``log(eps + sum_j w_j d_j**2 / sum_j w_j)`` per row of a dense neighbour table.
+
+    Rows whose memberships are all zero (every neighbour disconnected) fall back
+    to equal weights over the listed neighbours, so the result is always finite.
+
+    Parameters
+    ----------
+    memberships : ndarray of shape (n, k)
+        One-sided memberships of each row's neighbours (0 for removed edges).
+    sq_dists : ndarray of shape (n, k)
+        Squared distance to each neighbour.
+
+    Returns
+    -------
+    ndarray of shape (n,), float64
+    """
+    w = np.asarray(memberships, dtype=np.float64)
+    empty = w.sum(axis=1) <= 0.0
+    if empty.any():
+        w = w.copy()
+        w[empty] = 1.0
+    d = np.asarray(sq_dists, dtype=np.float64)
+    return np.log(_k.RADIUS_EPS + (w * d).sum(axis=1) / w.sum(axis=1))
+
+
+def embedding_sq_dists(points, train_embedding, neighbor_indices):
+    """Squared euclidean distance from each point to each of its listed neighbours.
+
+    Parameters
+    ----------
+    points : ndarray of shape (n, dim)
+    train_embedding : ndarray of shape (n_train, dim)
+    neighbor_indices : ndarray of shape (n, k), valid indices into ``train_embedding``
+
+    Returns
+    -------
+    ndarray of shape (n, k), float64
+    """
+    diff = (train_embedding[neighbor_indices].astype(np.float64)
+            - np.asarray(points, dtype=np.float64)[:, None, :])
+    return (diff**2).sum(axis=2)
+
+
+class DensityRelation(NamedTuple):
+    """Frozen training statistics that give a new point its target embedding radius.
+
+    With ``R`` the one-sided input log radius and ``r`` the one-sided embedding log
+    radius of the training points (:func:`one_sided_log_radii`)::
+
+        z = (R - mean) / std
+        r ~ intercept + slope * z          (least squares over the training points)
+
+    A new point with input log radius ``R_new`` aims at
+    ``intercept + slope * (R_new - mean) / std``: the embedding radius that training
+    points of the same standardised input density have, on average.
+    """
+
+    mean: float
+    std: float
+    intercept: float
+    slope: float
+
+    def target(self, input_log_radii):
+        """Target embedding log radius of points with the given input log radii."""
+        if self.std <= 1e-12:
+            return np.full(np.shape(input_log_radii), self.intercept)
+        return self.intercept + self.slope * (np.asarray(input_log_radii) - self.mean) / self.std
+
+
+def fit_density_relation(memberships, input_sq_dists, embedding_sq_dists_):
+    """Fit :class:`DensityRelation` on the training points.
+
+    Parameters
+    ----------
+    memberships : ndarray of shape (n, k)
+        Directed kNN memberships of the training points (self excluded).
+    input_sq_dists, embedding_sq_dists_ : ndarray of shape (n, k)
+        Squared distances to the same neighbours in the input and the embedding.
+
+    Returns
+    -------
+    DensityRelation
+    """
+    use = np.asarray(memberships).sum(axis=1) > 0
+    if not use.any():
+        return DensityRelation(0.0, 0.0, 0.0, 0.0)
+    R = one_sided_log_radii(memberships[use], input_sq_dists[use])
+    r = one_sided_log_radii(memberships[use], embedding_sq_dists_[use])
+    mean, std = float(R.mean()), float(R.std())
+    if std <= 1e-12:
+        return DensityRelation(mean, 0.0, float(r.mean()), 0.0)
+    z = (R - mean) / std
+    slope = float(np.dot(z, r - r.mean()) / z.size)
+    return DensityRelation(mean, std, float(r.mean()), slope)
+
+
+def training_density_relation(knn_indices, knn_dists, sigmas, rhos, embedding):
+    """:class:`DensityRelation` of a fitted model, from its kNN and embedding.
+
+    Parameters
+    ----------
+    knn_indices : ndarray of shape (n, n_neighbors), int32
+        Column 0 is the point itself; -1 marks a disconnected neighbour.
+    knn_dists : ndarray of shape (n, n_neighbors)
+    sigmas, rhos : ndarray of shape (n,)
+        From :func:`densumap.graph.smooth_knn_dist`.
+    embedding : ndarray of shape (n, dim)
+
+    Returns
+    -------
+    DensityRelation
+    """
+    from ._kernels.graph import membership_strengths
+
+    w = membership_strengths(np.ascontiguousarray(knn_indices, dtype=np.int32),
+                             np.ascontiguousarray(knn_dists, dtype=np.float32), sigmas, rhos)
+    w = w[:, 1:].astype(np.float64)
+    nb = np.maximum(knn_indices[:, 1:], 0)
+    in_sq = knn_dists[:, 1:].astype(np.float64) ** 2
+    emb_sq = embedding_sq_dists(embedding, embedding, nb)
+    return fit_density_relation(w, in_sq, emb_sq)

@@ -1,16 +1,20 @@
 """The ``UMAP`` estimator: parameters, validation and orchestration of the stages."""
-from numbers import Integral, Real
+from numbers import Integral, Number, Real
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import validate_data
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import density, graph as graph_mod, layout
+from . import density, graph as graph_mod, layout, transform as transform_mod
 from ._runtime import epoch_progress, numba_threads, resolve_seed, stage, verbosity
 from .init import initial_layout
-from .neighbors import DEFAULT_DISCONNECTION, METRIC_ALIASES, canonical_metric, nearest_neighbors
+from .neighbors import (DEFAULT_DISCONNECTION, METRIC_ALIASES, canonical_metric,
+                        nearest_neighbors, query_neighbors)
+
+# Metrics a continuous supervised target may use.
+TARGET_METRICS = {m for m in METRIC_ALIASES if m != "precomputed"}
 
 
 def default_n_epochs(n_samples, densmap):
@@ -80,7 +84,24 @@ class UMAP(TransformerMixin, BaseEstimator):
     output_dens : bool, default=False
         Compute the log local radii of every point in the input and the embedding
         (``rad_orig_``, ``rad_emb_``); ``fit_transform`` then returns
-        ``(embedding, rad_orig, rad_emb)``.
+        ``(embedding, rad_orig, rad_emb)`` and ``transform`` returns the same
+        triple for the new points.
+    target_n_neighbors : int, default=-1
+        Neighbours of each point in the space of a continuous target ``y``; -1
+        means ``n_neighbors``.
+    target_metric : str, default="categorical"
+        "categorical" treats ``y`` as class labels (integers or strings; -1 marks an
+        unlabelled point). Any input metric except "precomputed" (e.g. "l1",
+        "euclidean") treats ``y`` as a continuous target of shape (n_samples,) or
+        (n_samples, n_targets).
+    target_metric_kwds : dict, default=None
+        Extra arguments of ``target_metric``.
+    target_weight : float, default=0.5
+        Balance between the data and the target in a supervised fit: 0 uses only
+        the data, 1 only the target.
+    transform_seed : int, RandomState instance or None, default=42
+        Seed of the random choices of :meth:`transform`. With an int, transforming
+        a point always gives the same position, whatever the batch it is in.
 
     Attributes
     ----------
@@ -96,6 +117,17 @@ class UMAP(TransformerMixin, BaseEstimator):
         ``log(sum_j mu_ij d_ij**2 / sum_j mu_ij)`` over its graph neighbours, with
         the input metric or the embedding's euclidean distance: both on the same
         squared-distance scale (see :mod:`densumap.density`).
+
+    Notes
+    -----
+    What a fitted model keeps, and hence what ``pickle``/``joblib`` save: the
+    embedding, ``graph_``, the per-point ``sigma``/``rho`` of the fuzzy set, the
+    training rows themselves (needed by :meth:`transform` to find the neighbours
+    of new points and by :meth:`inverse_transform`; a *reference* to the array
+    passed to ``fit`` when it was already float32/float64, not a copy, so do not
+    modify it in place afterwards; nothing for ``metric="precomputed"``), and for
+    DensMAP models four floats of frozen density statistics. Not kept: the kNN
+    lists, the labels ``y``, any compiled kernel.
     """
 
     _parameter_constraints = {
@@ -124,6 +156,12 @@ class UMAP(TransformerMixin, BaseEstimator):
         "dens_frac": [Interval(Real, 0, 1, closed="both")],
         "dens_var_shift": [Interval(Real, 0, None, closed="left")],
         "output_dens": ["boolean"],
+        "target_n_neighbors": [Interval(Integral, 2, None, closed="left"),
+                               Options(Integral, {-1})],
+        "target_metric": [StrOptions({"categorical"} | TARGET_METRICS)],
+        "target_metric_kwds": [dict, None],
+        "target_weight": [Interval(Real, 0, 1, closed="both")],
+        "transform_seed": ["random_state"],
     }
 
     def __init__(
@@ -153,6 +191,11 @@ class UMAP(TransformerMixin, BaseEstimator):
         dens_frac=0.3,
         dens_var_shift=0.1,
         output_dens=False,
+        target_n_neighbors=-1,
+        target_metric="categorical",
+        target_metric_kwds=None,
+        target_weight=0.5,
+        transform_seed=42,
     ):
         self.n_neighbors = n_neighbors
         self.n_components = n_components
@@ -179,6 +222,11 @@ class UMAP(TransformerMixin, BaseEstimator):
         self.dens_frac = dens_frac
         self.dens_var_shift = dens_var_shift
         self.output_dens = output_dens
+        self.target_n_neighbors = target_n_neighbors
+        self.target_metric = target_metric
+        self.target_metric_kwds = target_metric_kwds
+        self.target_weight = target_weight
+        self.transform_seed = transform_seed
 
     # ------------------------------------------------------------------ checks
     def _validate_input(self, X):
@@ -226,6 +274,41 @@ class UMAP(TransformerMixin, BaseEstimator):
             n_neighbors = n
         return n_neighbors
 
+    def _validate_target(self, y, n_samples):
+        """Check ``y`` against ``X``; return labels (int codes, -1 unlabelled) or values.
+
+        Returns
+        -------
+        None, or ndarray of shape (n_samples,) int64 (categorical), or ndarray of
+        shape (n_samples, n_targets) float64 (continuous).
+        """
+        if y is None:
+            return None
+        y = np.asarray(y)
+        if y.ndim == 0 or y.shape[0] != n_samples:
+            got = "a scalar" if y.ndim == 0 else f"{y.shape[0]} samples"
+            raise ValueError(
+                f"y has {got} but X has {n_samples} samples; they must have the same length."
+            )
+        if self.target_metric == "categorical":
+            if y.ndim != 1:
+                raise ValueError(
+                    f"target_metric='categorical' needs y of shape (n_samples,); got {y.shape}."
+                )
+            return _encode_labels(y)
+        try:
+            values = np.asarray(y, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"target_metric={self.target_metric!r} needs numeric y; got dtype {y.dtype}."
+            ) from exc
+        if not np.all(np.isfinite(values)):
+            raise ValueError(
+                f"y contains NaN or inf; a continuous target "
+                f"(target_metric={self.target_metric!r}) must be finite."
+            )
+        return values.reshape(n_samples, -1)
+
     # --------------------------------------------------------------- stages
     def _knn(self, X, metric, n_neighbors, seed):
         indices, dists = nearest_neighbors(X, n_neighbors, metric, self.metric_kwds, seed)
@@ -240,15 +323,18 @@ class UMAP(TransformerMixin, BaseEstimator):
         return indices, dists
 
     def fit(self, X, y=None):
-        """Fit the embedding of ``X``.
+        """Fit the embedding of ``X``, supervised by ``y`` when given.
 
         Parameters
         ----------
         X : array-like or sparse CSR matrix of shape (n_samples, n_features)
             float32 or float64 data is used as is (no copy); other numeric types
             are converted to float32... see :meth:`_validate_input`.
-        y : None
-            Ignored (supervised embedding is not available yet).
+        y : array-like of shape (n_samples,) or (n_samples, n_targets), default=None
+            Target of a supervised (or, with -1 labels, semi-supervised) embedding;
+            see ``target_metric``. The data's fuzzy graph is intersected with the
+            target's (:mod:`densumap.graph`) and the layout follows the result. With
+            ``densmap=True`` the input radii still come from ``X`` alone.
 
         Returns
         -------
@@ -257,12 +343,27 @@ class UMAP(TransformerMixin, BaseEstimator):
         self._validate_params()
         X, metric = self._validate_input(X)
         n_neighbors = self._check_data_dependent(X)
+        target = self._validate_target(y, X.shape[0])
         seed = resolve_seed(self.random_state)
         with numba_threads(self.n_jobs), verbosity(self.verbose):
-            self._fit_embedding(X, metric, n_neighbors, seed)
+            self._fit_embedding(X, metric, n_neighbors, seed, target)
+        self._train_X = None if metric == "precomputed" else X
         return self
 
-    def _fit_embedding(self, X, metric, n_neighbors, seed):
+    def _supervise(self, data_graph, target, n_neighbors, seed):
+        """Intersect the data graph with the fuzzy set of the target."""
+        if self.target_metric == "categorical":
+            far = graph_mod.far_distance(self.target_weight)
+            return graph_mod.categorical_intersection(data_graph, target, far)
+        n = target.shape[0]
+        k = n_neighbors if self.target_n_neighbors == -1 else min(self.target_n_neighbors, n)
+        t_metric = canonical_metric(self.target_metric)
+        t_idx, t_dists = nearest_neighbors(np.ascontiguousarray(target), k, t_metric,
+                                           self.target_metric_kwds, seed)
+        target_graph, _, _ = graph_mod.fuzzy_simplicial_set(t_idx, t_dists, k)
+        return graph_mod.general_intersection(data_graph, target_graph, self.target_weight)
+
+    def _fit_embedding(self, X, metric, n_neighbors, seed, y_target=None):
         n = X.shape[0]
         self.n_neighbors_ = n_neighbors
         self.n_epochs_ = (
@@ -280,11 +381,19 @@ class UMAP(TransformerMixin, BaseEstimator):
                 self.local_connectivity,
             )
         epochs_for_pruning = max(self.n_epochs_, 1)
-        lgraph = graph_mod.layout_graph(self.graph_, epochs_for_pruning)
+        # Input radii describe the density of X, so they come from the data graph
+        # even in a supervised fit (whose extra edges have no input distance).
+        data_lgraph = graph_mod.layout_graph(self.graph_, epochs_for_pruning)
+        if y_target is not None:
+            with stage("target intersection"):
+                self.graph_ = self._supervise(self.graph_, y_target, n_neighbors, seed)
+            lgraph = graph_mod.layout_graph(self.graph_, epochs_for_pruning)
+        else:
+            lgraph = data_lgraph
         target = None
         if self.densmap or self.output_dens:
             with stage("input radii"):
-                target = density.density_target(lgraph, knn_indices, knn_dists)
+                target = density.density_target(data_lgraph, knn_indices, knn_dists)
         rng = np.random.default_rng(seed)
         with stage("initialisation"):
             emb = initial_layout(self.init, self.graph_, None if metric == "precomputed" else X,
@@ -307,7 +416,11 @@ class UMAP(TransformerMixin, BaseEstimator):
         self.embedding_ = emb
         if self.output_dens:
             self.rad_orig_ = target.log_radii
-            self.rad_emb_ = density.embedding_log_radii(lgraph, emb, knn_indices)
+            self.rad_emb_ = density.embedding_log_radii(data_lgraph, emb, knn_indices)
+        self._density_relation = None
+        if self.densmap:
+            self._density_relation = density.training_density_relation(
+                knn_indices, knn_dists, self._sigmas, self._rhos, emb)
 
     def fit_transform(self, X, y=None):
         """Fit and return the embedding of ``X``.
@@ -321,3 +434,145 @@ class UMAP(TransformerMixin, BaseEstimator):
         if self.output_dens:
             return self.embedding_, self.rad_orig_, self.rad_emb_
         return self.embedding_
+
+    # ------------------------------------------------------------ new points
+    def _validate_new(self, X, what="X"):
+        check_is_fitted(self, "embedding_")
+        metric = canonical_metric(self.metric)
+        dtype = np.float32 if self._train_X is None else self._train_X.dtype
+        X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=dtype,
+                          ensure_all_finite=True, ensure_min_samples=1)
+        return X, metric
+
+    def transform(self, X):
+        """Place new points in the fitted embedding; ``embedding_`` is not changed.
+
+        Each new point is placed against the fixed training embedding: exact
+        neighbours among the training rows, one-sided memberships, a start at
+        their membership-weighted mean, then ``n_epochs // 3`` epochs of SGD (100,
+        or 30 above 10,000 training points, when ``n_epochs`` is None) at a quarter
+        of ``learning_rate``. For DensMAP models the new points are also pulled
+        toward the embedding radius their input density implies, through frozen
+        training statistics. See :mod:`densumap.transform` for the full design.
+
+        A point's position depends only on the point, the fitted model and
+        ``transform_seed`` (its random stream is keyed by a hash of its input
+        row): transforming in chunks, in another order or with another ``n_jobs``
+        gives identical results. The training data itself goes through the same
+        computation (nothing is special-cased), so it lands near, not exactly
+        on, its fitted positions.
+
+        Parameters
+        ----------
+        X : array-like or sparse CSR matrix of shape (n_new, n_features)
+            For ``metric="precomputed"``: distances to the training points, shape
+            (n_new, n_train).
+
+        Returns
+        -------
+        embedding : ndarray of shape (n_new, n_components), float32
+            With ``output_dens=True``, the tuple ``(embedding, rad_orig, rad_emb)``
+            where ``rad_orig`` and ``rad_emb`` (shape (n_new,)) are the new points'
+            log local radii in the input and the embedding, computed from their
+            one-sided memberships (the training radii ``rad_orig_``/``rad_emb_`` use
+            the symmetric graph, so the two are comparable but not identical).
+        """
+        X, metric = self._validate_new(X)
+        n_train = self.embedding_.shape[0]
+        params = transform_mod.TransformParams(
+            n_neighbors=self.n_neighbors_, local_connectivity=self.local_connectivity,
+            n_epochs=transform_mod.transform_epochs(n_train, self.n_epochs),
+            a=self.a_, b=self.b_, learning_rate=self.learning_rate / 4.0,
+            repulsion_strength=self.repulsion_strength,
+            negative_sample_rate=self.negative_sample_rate,
+            dens_lambda=self.dens_lambda if self.densmap else 0.0,
+            dens_frac=self.dens_frac if self.densmap else 0.0,
+        )
+        seed = resolve_seed(self.transform_seed)
+        cut = self.disconnection_distance
+        if cut is None:
+            cut = DEFAULT_DISCONNECTION.get(metric, np.inf)
+        with numba_threads(self.n_jobs), verbosity(self.verbose):
+            with stage("transform neighbours"):
+                nb, dists = query_neighbors(self._train_X, X, max(self.n_neighbors_ - 1, 1),
+                                            metric, self.metric_kwds)
+            progress, close = epoch_progress(self.verbose, params.n_epochs, "transform epochs")
+            with stage("transform optimisation"):
+                try:
+                    placed = transform_mod.place_points(
+                        nb, dists, dists < cut, transform_mod.row_keys(X), self.embedding_,
+                        params, seed, self._density_relation, progress)
+                finally:
+                    close()
+        if self.output_dens:
+            return placed.embedding, placed.rad_orig, placed.rad_emb
+        return placed.embedding
+
+    def inverse_transform(self, X):
+        """Map points of the embedding back to the input space (euclidean models).
+
+        Each embedded point ``y`` becomes the weighted mean of the training rows of
+        its ``n_neighbors`` nearest training points in the embedding, with weights
+        the embedding affinities ``1 / (1 + a |y - y_j|**(2b))``. This is a local
+        interpolation of the training data, not an optimisation: the result lies in
+        the convex hull of nearby training rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_points, n_components)
+            Points in the embedding space.
+
+        Returns
+        -------
+        ndarray of shape (n_points, n_features)
+            In the dtype of the training data.
+        """
+        check_is_fitted(self, "embedding_")
+        if canonical_metric(self.metric) != "euclidean":
+            raise ValueError(
+                f"inverse_transform needs a model fitted with metric='euclidean'; "
+                f"this one uses metric={self.metric!r}."
+            )
+        from sklearn.utils import check_array
+
+        Y = check_array(X, dtype=np.float32, ensure_all_finite=True)
+        dim = self.embedding_.shape[1]
+        if Y.shape[1] != dim:
+            raise ValueError(
+                f"X has {Y.shape[1]} columns but the embedding has n_components={dim}."
+            )
+        k = min(self.n_neighbors_, self.embedding_.shape[0])
+        nb, dists = query_neighbors(self.embedding_, np.ascontiguousarray(Y), k)
+        return transform_mod.interpolate_rows(self._train_X, nb, dists, self.a_, self.b_)
+
+
+def _encode_labels(y):
+    """Class labels to int codes 0..n_classes-1, with -1 for unlabelled points.
+
+    Numeric labels equal to -1 (and, in object arrays, elements equal to -1) are
+    unlabelled; strings are labels like any other.
+    """
+    if y.dtype.kind in "iub":
+        unlabelled = y == -1
+    elif y.dtype.kind in "fc":
+        if not np.all(np.isfinite(y)):
+            raise ValueError("y contains NaN or inf; class labels must be finite.")
+        unlabelled = y == -1
+    elif y.dtype.kind == "O":
+        unlabelled = np.fromiter(
+            (isinstance(v, Number) and not isinstance(v, bool) and v == -1 for v in y),
+            dtype=bool, count=y.shape[0])
+    else:
+        unlabelled = np.zeros(y.shape[0], dtype=bool)
+    codes = np.full(y.shape[0], -1, dtype=np.int64)
+    known = y[~unlabelled]
+    if known.size:
+        try:
+            _, inverse = np.unique(known, return_inverse=True)
+        except TypeError as exc:
+            raise ValueError(
+                "y mixes label types that cannot be compared (e.g. strings and numbers); "
+                "use one type, with -1 for unlabelled points."
+            ) from exc
+        codes[~unlabelled] = inverse.ravel()
+    return codes

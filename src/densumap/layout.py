@@ -4,8 +4,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._kernels import density as _kd
-from ._kernels.sgd import EdgeSchedule, SGDParams, sgd_epoch
+from ._kernels.sgd import DensityTerms, EdgeSchedule, SGDParams, sgd_epoch
 from .density import correlation_state
 
 logger = logging.getLogger(__name__)
@@ -25,8 +24,8 @@ class LayoutParams(NamedTuple):
     dens_var_shift: float = 0.1
 
 
-def make_schedule(graph, n_epochs, negative_sample_rate):
-    """Per-edge sampling clocks: an edge of weight w is sampled every max(w)/w epochs.
+def make_schedule(graph, n_epochs, negative_sample_rate, w_max=None):
+    """Per-edge sampling clocks: an edge of weight w is sampled every w_max/w epochs.
 
     Parameters
     ----------
@@ -34,6 +33,10 @@ def make_schedule(graph, n_epochs, negative_sample_rate):
         Layout graph (already pruned), rows = vertices being moved.
     n_epochs : int
     negative_sample_rate : float
+    w_max : float or None
+        Weight sampled every epoch; None means the largest weight of ``graph``.
+        ``transform`` passes 1 (the largest possible membership) so that a row's
+        clocks do not depend on the other rows of its batch.
 
     Returns
     -------
@@ -42,7 +45,8 @@ def make_schedule(graph, n_epochs, negative_sample_rate):
     w = graph.data.astype(np.float64)
     eps = np.full(w.shape, -1.0)
     if w.size:
-        eps = w.max() / np.maximum(w, 1e-300)
+        top = w.max() if w_max is None else float(w_max)
+        eps = top / np.maximum(w, 1e-300)
     eps_neg = eps / float(negative_sample_rate)
     return EdgeSchedule(
         np.ascontiguousarray(graph.indptr, dtype=np.int64),
@@ -90,20 +94,21 @@ def optimize_layout(embedding, graph, params, seed, target=None, progress=None):
     mu_max = float(w.max()) if w.size else 1.0
     useed = np.uint64(seed)
     n = embedding.shape[0]
+    empty = np.zeros(1)
+    no_density = DensityTerms(empty, empty, empty, 0.0)
     for epoch in range(params.n_epochs):
         alpha = params.learning_rate * (1.0 - epoch / float(params.n_epochs))
         snapshot[:] = embedding
+        dens = no_density
         if target is not None and density_active(epoch, params):
             state = correlation_state(snapshot, graph, target, params.a, params.b,
                                       params.dens_var_shift)
             if state.n_active:
-                scale = alpha * params.dens_lambda * mu_tot / (mu_max * state.n_active * state.s)
-                _kd.density_step(embedding, snapshot, sched.indptr, sched.indices,
-                                 state.mean_sq, state.phi_sum, state.weight,
-                                 params.a, params.b, scale, 4.0 * alpha)
+                scale = params.dens_lambda * mu_tot / (mu_max * state.n_active * state.s)
+                dens = DensityTerms(state.mean_sq, state.phi_sum, state.weight, scale)
         p = SGDParams(params.a, params.b, params.repulsion_strength, alpha, 2.0, epoch, useed,
                       0, n, True)
-        sgd_epoch(embedding, snapshot, sched, p)
+        sgd_epoch(embedding, snapshot, sched, p, dens)
         if progress is not None:
             progress()
     return embedding

@@ -147,3 +147,82 @@ def nearest_neighbors(X, n_neighbors, metric="euclidean", metric_kwds=None, seed
             indices, dists = _approximate(X, n_neighbors, metric, metric_kwds, seed)
     indices, dists = _self_first(indices, dists)
     return np.ascontiguousarray(indices), np.ascontiguousarray(dists)
+
+
+_QUERY_CODES = {
+    "euclidean": 0,
+    "manhattan": 1,
+    "chebyshev": 2,
+    "minkowski": 3,
+    "cosine": 4,
+    "correlation": 5,
+}
+
+# Rows of a sparse query handled per call of scikit-learn's pairwise_distances.
+_SPARSE_CHUNK = 256
+
+
+def _stable_topk(D, n_neighbors):
+    indices = np.argsort(D, axis=1, kind="stable")[:, :n_neighbors]
+    dists = np.take_along_axis(D, indices, axis=1)
+    return indices.astype(np.int32), dists.astype(np.float32)
+
+
+def query_neighbors(train_X, X_new, n_neighbors, metric="euclidean", metric_kwds=None):
+    """Exact ``n_neighbors`` nearest training rows of every row of ``X_new``.
+
+    Brute force, row by row: each query row's answer depends only on that row and
+    ``train_X`` (not on the other rows of ``X_new`` nor on the thread count), so
+    querying in chunks gives identical results.  Ties go to the lower training
+    index.
+
+    Parameters
+    ----------
+    train_X : ndarray or sparse CSR matrix of shape (n_train, n_features), or None
+        The fitted rows; None for ``metric="precomputed"``.
+    X_new : ndarray or sparse CSR matrix of shape (n_new, n_features)
+        Dense input must have the dtype of ``train_X`` (no copy is made of either).
+        For ``metric="precomputed"``: distances to the training rows, shape
+        (n_new, n_train).
+    n_neighbors : int
+        ``1 <= n_neighbors <= n_train``.
+    metric : str, default="euclidean"
+        Canonical metric name (see :func:`canonical_metric`).
+    metric_kwds : dict or None
+        ``{"p": p}`` for minkowski.
+
+    Returns
+    -------
+    indices : ndarray of shape (n_new, n_neighbors), int32
+    distances : ndarray of shape (n_new, n_neighbors), float32
+        Sorted by increasing distance.
+    """
+    if metric == "precomputed":
+        D = X_new.toarray() if sp.issparse(X_new) else np.asarray(X_new)
+        return _stable_topk(D, n_neighbors)
+    kw = dict(metric_kwds or {})
+    if sp.issparse(train_X) or sp.issparse(X_new):
+        from sklearn.metrics import pairwise_distances
+
+        if metric == "minkowski":
+            kw.setdefault("p", 2)
+        parts_i, parts_d = [], []
+        for start in range(0, X_new.shape[0], _SPARSE_CHUNK):
+            D = pairwise_distances(X_new[start:start + _SPARSE_CHUNK], train_X, metric=metric,
+                                   **kw)
+            i, d = _stable_topk(D, n_neighbors)
+            parts_i.append(i)
+            parts_d.append(d)
+        return np.concatenate(parts_i), np.concatenate(parts_d)
+    from ._kernels import distances as _kd
+
+    if X_new.dtype != train_X.dtype:
+        raise TypeError(
+            f"X_new has dtype {X_new.dtype} but the training rows have {train_X.dtype}."
+        )
+    code = _QUERY_CODES[metric]
+    p = float(kw.get("p", 2.0))
+    new_means, new_norms = _kd.row_stats(X_new, code)
+    train_means, train_norms = _kd.row_stats(train_X, code)
+    return _kd.query_knn(X_new, train_X, int(n_neighbors), code, p, new_means, new_norms,
+                         train_means, train_norms)

@@ -110,14 +110,34 @@ def embedding_radii(emb, indptr, indices, a, b):
     return mean_sq, phi_sum
 
 
+@kernel()
+def edge_density_coeff(d2, db, a, b, mean_sq, phi_sum, weight, i, j):
+    """``w_i dr_i/dd + w_j dr_j/dd`` for the edge (i, j) at squared distance ``d2``.
+
+    ``db`` is ``d2**b``, passed in because the caller has it. ``i`` must have edges
+    (``phi_sum[i] > 0``); ``(m - eps) / m`` carries the epsilon that keeps
+    ``log(m)`` finite exactly through the derivative.
+    """
+    phi = 1.0 / (1.0 + a * db)
+    common = 1.0 - b * (1.0 - phi)
+    dphi = a * b * db / d2 / (1.0 + a * db)
+    fi = (mean_sq[i] - RADIUS_EPS) / mean_sq[i]
+    coeff = weight[i] * phi / phi_sum[i] * (common / mean_sq[i] + fi * dphi)
+    if phi_sum[j] > 0.0:
+        fj = (mean_sq[j] - RADIUS_EPS) / mean_sq[j]
+        coeff += weight[j] * phi / phi_sum[j] * (common / mean_sq[j] + fj * dphi)
+    return coeff
+
+
 @kernel(parallel=True)
 def density_step(out, emb, indptr, indices, mean_sq, phi_sum, weight, a, b, scale, clip):
     """Add ``scale * sum_j c_ij (y_i - y_j)`` to ``out`` for every vertex.
 
     ``c_ij = w_i dr_i/dd + w_j dr_j/dd`` (module docstring), evaluated at ``emb``.
-    With ``scale = 2 / (n s)`` and ``clip = inf`` on a zero ``out`` this is exactly
-    the gradient ``dC/dY``; the layout uses ``scale = alpha * lambda * mu_tot /
-    (mu_max * n * s)`` and clips each edge's contribution to ``+-clip`` per axis.
+    With ``scale = 2 / (n s)`` and a huge ``clip`` on a zero ``out`` this is exactly
+    the gradient ``dC/dY`` (:func:`densumap.density.correlation_gradient`). The
+    SGD epoch applies the same per-edge coefficient, :func:`edge_density_coeff`,
+    along the edges it samples instead (``_kernels.sgd``).
 
     Parameters
     ----------
@@ -144,16 +164,7 @@ def density_step(out, emb, indptr, indices, mean_sq, phi_sum, weight, a, b, scal
                 d2 += diff * diff
             if d2 <= 0.0:
                 continue
-            db = d2**b
-            phi = 1.0 / (1.0 + a * db)
-            common = 1.0 - b * (1.0 - phi)
-            dphi = a * b * db / d2 / (1.0 + a * db)
-            # (m - eps) / m is 1 but for the epsilon that keeps log(m) finite.
-            fi = (mean_sq[i] - RADIUS_EPS) / mean_sq[i]
-            coeff = weight[i] * phi / phi_sum[i] * (common / mean_sq[i] + fi * dphi)
-            if phi_sum[j] > 0.0:
-                fj = (mean_sq[j] - RADIUS_EPS) / mean_sq[j]
-                coeff += weight[j] * phi / phi_sum[j] * (common / mean_sq[j] + fj * dphi)
+            coeff = edge_density_coeff(d2, d2**b, a, b, mean_sq, phi_sum, weight, i, j)
             coeff *= scale
             for c in range(dim):
                 g = coeff * (emb[i, c] - emb[j, c])
@@ -162,3 +173,63 @@ def density_step(out, emb, indptr, indices, mean_sq, phi_sum, weight, a, b, scal
                 elif g < -clip:
                     g = -clip
                 out[i, c] += g
+
+
+@kernel(parallel=True)
+def radius_pull_step(head, tail, nb_indices, weights, target, strength, clip):
+    """Pull each new point's embedding log radius toward its target (transform).
+
+    Row ``i`` of ``head`` has neighbours ``j = nb_indices[i, :]`` in ``tail`` with
+    one-sided memberships ``w_j``; its embedding log radius is
+    ``r = log(eps + m)``, ``m = sum_j w_j |y - y_j|**2 / W``, ``W = sum_j w_j``.
+    The gradient of ``(r - t)**2 / 2`` is ``(r - t) * 2 (y - c) / (eps + m)`` with
+    ``c`` the membership-weighted centroid of the neighbours.  The step uses it
+    preconditioned by the positive scalar ``(eps + m) / 2``::
+
+        y <- y - strength * (r - t) * (y - c)
+
+    which is scale-free (moving a fraction of the offset from the centroid) and
+    still a descent direction.  Each axis is clipped to ``+-clip``.  Rows are
+    independent: each reads only its own row of ``head`` and the fixed ``tail``.
+
+    Parameters
+    ----------
+    head : ndarray of shape (n, dim), float32
+        Updated in place.
+    tail : ndarray of shape (n_train, dim), float32
+    nb_indices : ndarray of shape (n, k), int32
+    weights : ndarray of shape (n, k), float64
+    target : ndarray of shape (n,), float64
+        Target log radius; NaN skips the row.
+    strength, clip : float
+    """
+    n, dim = head.shape
+    k = nb_indices.shape[1]
+    for i in prange(n):
+        t = target[i]
+        if np.isnan(t):
+            continue
+        wsum = 0.0
+        ssum = 0.0
+        for e in range(k):
+            j = nb_indices[i, e]
+            d2 = 0.0
+            for c in range(dim):
+                diff = np.float64(head[i, c]) - np.float64(tail[j, c])
+                d2 += diff * diff
+            wsum += weights[i, e]
+            ssum += weights[i, e] * d2
+        if wsum <= 0.0:
+            continue
+        delta = np.log(RADIUS_EPS + ssum / wsum) - t
+        for c in range(dim):
+            off = 0.0
+            for e in range(k):
+                j = nb_indices[i, e]
+                off += weights[i, e] * (np.float64(head[i, c]) - np.float64(tail[j, c]))
+            g = -strength * delta * off / wsum
+            if g > clip:
+                g = clip
+            elif g < -clip:
+                g = -clip
+            head[i, c] += g

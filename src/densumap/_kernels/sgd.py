@@ -16,6 +16,12 @@ of its endpoints.  umap-learn moves both endpoints of every sampled edge, so eac
 endpoint receives two attractive updates per sample of an undirected edge; here
 each endpoint is moved only from its own row, with ``attract_scale=2`` during
 ``fit`` to keep the same balance between attraction and repulsion.
+
+DensMAP's correlation gradient rides on the sampled edges, as in umap-learn: an
+edge sampled with probability proportional to its membership ``mu_e`` carries
+``lambda * mu_tot / (mu_e * n * s) * (w_i dr_i/dd + w_j dr_j/dd)``, so that in
+expectation every epoch applies ``2 * lambda * (mu_tot / mu_max) * dC/dd`` per
+edge, the same strength per ``dens_lambda`` as umap-learn.
 """
 from typing import NamedTuple
 
@@ -23,6 +29,7 @@ import numpy as np
 from numba import prange
 
 from ._config import kernel
+from .density import edge_density_coeff
 from .rng import next_index, stream_start
 
 _CLIP = 4.0
@@ -43,6 +50,18 @@ class EdgeSchedule(NamedTuple):
     next_sample: np.ndarray  # (n_edges,) float64
     epochs_per_negative: np.ndarray  # (n_edges,) float64
     next_negative: np.ndarray  # (n_edges,) float64
+
+
+class DensityTerms(NamedTuple):
+    """Per-vertex DensMAP quantities frozen for one epoch (see ``_kernels.density``).
+
+    ``scale == 0`` switches the density term off.
+    """
+
+    mean_sq: np.ndarray  # (n_tail,)
+    phi_sum: np.ndarray  # (n_tail,)
+    weight: np.ndarray  # (n_tail,)
+    scale: float  # lambda * mu_tot / (mu_max * n_active * s)
 
 
 class SGDParams(NamedTuple):
@@ -69,8 +88,61 @@ def _clip(v):
     return v
 
 
+@kernel(fastmath=True)
+def _sgd_row(i, state, head, tail, indptr, indices, epochs_per_sample, next_sample,
+             epochs_per_negative, next_negative, a, b, gamma, alpha, attract_scale, n,
+             pool, skip_self, mean_sq, phi_sum, weight, dscale):
+    """One epoch for head row ``i``: due attractions (plus the density term when
+    ``dscale > 0``), then their negative samples.
+
+    ``state`` is the row's random stream; ``n`` the epoch as a float.
+    """
+    dim = head.shape[1]
+    for e in range(indptr[i], indptr[i + 1]):
+        if next_sample[e] > n:
+            continue
+        j = indices[e]
+        d2 = 0.0
+        for c in range(dim):
+            diff = head[i, c] - tail[j, c]
+            d2 += diff * diff
+        if d2 > 0.0:
+            db = d2**b
+            coeff = -2.0 * a * b * db / d2 / (a * db + 1.0)
+            dcoeff = 0.0
+            if dscale > 0.0 and phi_sum[i] > 0.0:
+                dcoeff = dscale * epochs_per_sample[e] * edge_density_coeff(
+                    d2, db, a, b, mean_sq, phi_sum, weight, i, j)
+            for c in range(dim):
+                diff = head[i, c] - tail[j, c]
+                g = _clip(coeff * diff)
+                if dcoeff != 0.0:
+                    g += _clip(dcoeff * diff)
+                head[i, c] += attract_scale * g * alpha
+        next_sample[e] += epochs_per_sample[e]
+
+        n_neg = int((n - next_negative[e]) / epochs_per_negative[e])
+        for _ in range(n_neg):
+            state, k = next_index(state, pool)
+            if skip_self and k == i:
+                continue
+            d2 = 0.0
+            for c in range(dim):
+                diff = head[i, c] - tail[k, c]
+                d2 += diff * diff
+            if d2 > 0.0:
+                coeff = 2.0 * gamma * b / ((_REPULSION_EPS + d2) * (a * d2**b + 1.0))
+                for c in range(dim):
+                    head[i, c] += _clip(coeff * (head[i, c] - tail[k, c])) * alpha
+            else:
+                # Coincident points: push apart by the largest allowed step.
+                for c in range(dim):
+                    head[i, c] += _CLIP * alpha
+        next_negative[e] += n_neg * epochs_per_negative[e]
+
+
 @kernel(parallel=True, fastmath=True)
-def sgd_epoch(head, tail, sched, p):
+def sgd_epoch(head, tail, sched, p, dens):
     """Run one epoch of attraction along due edges plus negative sampling.
 
     Parameters
@@ -81,8 +153,14 @@ def sgd_epoch(head, tail, sched, p):
         Fixed positions of edge endpoints and negative samples.
     sched : EdgeSchedule
     p : SGDParams
+    dens : DensityTerms
+        When ``dens.scale > 0``, every sampled edge also carries the DensMAP
+        correlation gradient of that edge, importance-weighted by
+        ``epochs_per_sample`` (edges are sampled in proportion to their weight) so
+        that its expectation over an epoch is the full gradient, and clipped like
+        the attraction.
     """
-    n_head, dim = head.shape
+    n_head = head.shape[0]
     # Unpack the bundles: parallel loops cannot index through NamedTuple fields.
     indptr = sched.indptr
     indices = sched.indices
@@ -100,39 +178,52 @@ def sgd_epoch(head, tail, sched, p):
     row_offset = p.row_offset
     pool = p.n_negative_pool
     skip_self = p.skip_self
+    mean_sq = dens.mean_sq
+    phi_sum = dens.phi_sum
+    weight = dens.weight
+    dscale = dens.scale
     n = float(epoch)
     for i in prange(n_head):
         state = stream_start(seed, epoch, row_offset + i)
-        for e in range(indptr[i], indptr[i + 1]):
-            if next_sample[e] > n:
-                continue
-            j = indices[e]
-            d2 = 0.0
-            for c in range(dim):
-                diff = head[i, c] - tail[j, c]
-                d2 += diff * diff
-            if d2 > 0.0:
-                coeff = -2.0 * a * b * d2 ** (b - 1.0) / (a * d2**b + 1.0)
-                for c in range(dim):
-                    g = _clip(coeff * (head[i, c] - tail[j, c]))
-                    head[i, c] += attract_scale * g * alpha
-            next_sample[e] += epochs_per_sample[e]
+        _sgd_row(i, state, head, tail, indptr, indices, epochs_per_sample, next_sample,
+                 epochs_per_negative, next_negative, a, b, gamma, alpha, attract_scale, n,
+                 pool, skip_self, mean_sq, phi_sum, weight, dscale)
 
-            n_neg = int((n - next_negative[e]) / epochs_per_negative[e])
-            for _ in range(n_neg):
-                state, k = next_index(state, pool)
-                if skip_self and k == i:
-                    continue
-                d2 = 0.0
-                for c in range(dim):
-                    diff = head[i, c] - tail[k, c]
-                    d2 += diff * diff
-                if d2 > 0.0:
-                    coeff = 2.0 * gamma * b / ((_REPULSION_EPS + d2) * (a * d2**b + 1.0))
-                    for c in range(dim):
-                        head[i, c] += _clip(coeff * (head[i, c] - tail[k, c])) * alpha
-                else:
-                    # Coincident points: push apart by the largest allowed step.
-                    for c in range(dim):
-                        head[i, c] += _CLIP * alpha
-            next_negative[e] += n_neg * epochs_per_negative[e]
+
+@kernel(parallel=True, fastmath=True)
+def sgd_epoch_keyed(head, tail, sched, p, row_keys):
+    """:func:`sgd_epoch` with the random stream of row ``i`` keyed by ``row_keys[i]``.
+
+    Used to place new points: the key is derived from the point itself, so its
+    stream, and hence its position, does not depend on the rest of its batch.
+    ``p.row_offset`` is ignored.
+
+    Parameters
+    ----------
+    head, tail, sched, p
+        As in :func:`sgd_epoch`.
+    row_keys : ndarray of shape (n_head,), uint64
+    """
+    n_head = head.shape[0]
+    indptr = sched.indptr
+    indices = sched.indices
+    epochs_per_sample = sched.epochs_per_sample
+    next_sample = sched.next_sample
+    epochs_per_negative = sched.epochs_per_negative
+    next_negative = sched.next_negative
+    a = p.a
+    b = p.b
+    gamma = p.gamma
+    alpha = p.alpha
+    attract_scale = p.attract_scale
+    epoch = p.epoch
+    seed = p.seed
+    pool = p.n_negative_pool
+    skip_self = p.skip_self
+    n = float(epoch)
+    no_density = np.zeros(1)
+    for i in prange(n_head):
+        state = stream_start(seed, epoch, row_keys[i])
+        _sgd_row(i, state, head, tail, indptr, indices, epochs_per_sample, next_sample,
+                 epochs_per_negative, next_negative, a, b, gamma, alpha, attract_scale, n,
+                 pool, skip_self, no_density, no_density, no_density, 0.0)
