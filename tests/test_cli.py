@@ -195,10 +195,16 @@ def test_supervised_with_string_labels(tmp_path, data):
     np.save(tmp_path / "x.npy", X)
     # No header: above text labels, a header line cannot be told from a label.
     np.savetxt(tmp_path / "y.csv", np.where(y == 0, "cat", "dog"), fmt="%s")
-    proc = run("embed", "x.npy", "--labels", "y.csv", "--supervised", "--out", "e.npy",
-               "--plot", "e.png", "--quiet", *FAST, cwd=tmp_path)
+    proc = run("embed", "x.npy", "--labels", "y.csv", "--supervised", "--target-weight", "0.8",
+               "--out", "e.npy", "--plot", "e.png", "--quiet", *FAST, cwd=tmp_path)
     assert_ok(proc)
-    assert np.load(tmp_path / "e.npy").shape == (N, 2)
+    supervised = np.load(tmp_path / "e.npy")
+    assert supervised.shape == (N, 2)
+    # Without --supervised the same labels only colour the plot: another fit.
+    proc = run("embed", "x.npy", "--labels", "y.csv", "--out", "u.npy", "--quiet", *FAST,
+               cwd=tmp_path)
+    assert_ok(proc)
+    assert not np.allclose(np.load(tmp_path / "u.npy"), supervised)
 
 
 @needs_transform
@@ -278,6 +284,7 @@ def files(tmp_path, data):
         (["embed", "x.npy", "--out", "o.npy", "--min-dist", "abc"],
          "argument --min-dist: invalid float value: 'abc'"),
         (["embed", "x.npy", "--out", "o.npy", "--supervised"], "--supervised needs --labels"),
+        (["embed", "x.npy", "--out", "o.npy", "--target-weight", "2"], "'target_weight'"),
         (["embed", "x.npy", "--out", "o.txt"], "unknown file type '.txt'"),
         (["embed", "x.npy", "--out", "nodir/o.npy"], "no such directory 'nodir'"),
         (["embed", "x.npy", "--out", "o.h5ad"], "INPUT must be .h5ad too"),

@@ -113,6 +113,9 @@ def build_parser():
         "--supervised", action="store_true",
         help="fit with --labels as y (numeric labels: -1 = unlabelled)",
     )
+    embed.add_argument("--target-weight", type=float, default=0.5, metavar="X",
+                       help="with --supervised: 0 = only the data, 1 = only the labels "
+                            "(default: %(default)s)")
     embed.add_argument("--densmap", action="store_true",
                        help="add the DensMAP term that preserves local density")
     embed.add_argument("--dens-lambda", type=float, default=2.0, metavar="X",
@@ -341,7 +344,7 @@ def _cmd_embed(args):
         min_dist=args.min_dist, n_epochs=args.n_epochs, random_state=args.seed,
         n_jobs=args.n_jobs, verbose=not args.quiet, densmap=args.densmap,
         dens_lambda=args.dens_lambda, dens_frac=args.dens_frac,
-        dens_var_shift=args.dens_var_shift,
+        dens_var_shift=args.dens_var_shift, target_weight=args.target_weight,
         output_dens=args.output_dens or args.density_plot is not None,
     )
     with _user_errors():
