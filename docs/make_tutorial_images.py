@@ -88,6 +88,19 @@ def run(command, work):
     print(f"# {time.perf_counter() - start:.0f} s", flush=True)
 
 
+def transform_accuracy(work):
+    """Share of held-out images whose 10 nearest training points (in the supervised
+    embedding) mostly have their class: how well transform placed them."""
+    from sklearn.neighbors import KNeighborsClassifier
+
+    from densumap.datasets import load_labels
+
+    clf = KNeighborsClassifier(n_neighbors=10).fit(
+        np.load(work / "supervised.npy"), load_labels(work / "train_labels.txt"))
+    score = clf.score(np.load(work / "test_emb.npy"), load_labels(work / "test_labels.txt"))
+    print(f"# 10-NN accuracy of the placed held-out images: {score:.3f}", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=None,
@@ -116,6 +129,8 @@ def main():
                 shutil.copy(work / image, IMAGES / image)
                 size = (IMAGES / image).stat().st_size
                 print(f"# wrote docs/images/{image} ({size // 1024} KB)", flush=True)
+        if (work / "test_emb.npy").exists():
+            transform_accuracy(work)
 
 
 if __name__ == "__main__":
