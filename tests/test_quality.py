@@ -56,8 +56,12 @@ def test_output_dens(digits):
     assert model.rad_orig_ is ro and model.rad_emb_ is re
     from scipy.stats import pearsonr
 
-    # DensMAP keeps the two radii strongly related (both are log mean squared distances).
-    assert pearsonr(ro, re)[0] > 0.7
+    # DensMAP relates the two radii (both log mean squared distances) far more than
+    # UMAP does. Measured on this data: DensMAP 0.68 to 0.76 over seeds, UMAP 0.38 to 0.40.
+    _, ro_u, re_u = densumap.UMAP(output_dens=True, random_state=42).fit_transform(X)
+    dens_r = pearsonr(ro, re)[0]
+    assert dens_r > 0.6
+    assert dens_r > pearsonr(ro_u, re_u)[0] + 0.2
 
 
 def test_output_dens_without_densmap(digits):

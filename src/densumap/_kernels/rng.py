@@ -15,6 +15,7 @@ _M2 = np.uint64(0x94D049BB133111EB)
 _S30 = np.uint64(30)
 _S27 = np.uint64(27)
 _S31 = np.uint64(31)
+_S32 = np.uint64(32)
 _EPOCH_MUL = np.uint64(0xD1B54A32D192ED03)
 
 
@@ -43,7 +44,7 @@ def stream_start(seed, epoch, vertex):
 
 @kernel()
 def next_index(state, n):
-    """Advance ``state`` and draw an integer uniformly-ish from ``[0, n)``.
+    """Advance ``state`` and draw an integer from ``[0, n)``, ``n < 2**32``.
 
     Returns
     -------
@@ -52,5 +53,6 @@ def next_index(state, n):
     value : int64
     """
     state = state + _GOLDEN
-    value = np.int64(mix64(state) % np.uint64(n))
+    # Lemire's multiply-shift maps the high 32 bits onto [0, n) without a division.
+    value = np.int64(((mix64(state) >> _S32) * np.uint64(n)) >> _S32)
     return state, value

@@ -88,7 +88,7 @@ def _clip(v):
     return v
 
 
-@kernel(fastmath=True)
+@kernel(fastmath=True, inline="always")
 def _sgd_row(i, state, head, tail, indptr, indices, epochs_per_sample, next_sample,
              epochs_per_negative, next_negative, a, b, gamma, alpha, attract_scale, n,
              pool, skip_self, mean_sq, phi_sum, weight, dscale):
@@ -98,17 +98,25 @@ def _sgd_row(i, state, head, tail, indptr, indices, epochs_per_sample, next_samp
     ``state`` is the row's random stream; ``n`` the epoch as a float.
     """
     dim = head.shape[1]
+    # Single precision throughout the hot loop: positions are float32 anyway, and
+    # powf is markedly cheaper than pow.
+    a = np.float32(a)
+    b = np.float32(b)
+    gamma2b = np.float32(2.0 * gamma) * b
+    eps32 = np.float32(_REPULSION_EPS)
+    one = np.float32(1.0)
+    zero = np.float32(0.0)
     for e in range(indptr[i], indptr[i + 1]):
         if next_sample[e] > n:
             continue
         j = indices[e]
-        d2 = 0.0
+        d2 = zero
         for c in range(dim):
             diff = head[i, c] - tail[j, c]
             d2 += diff * diff
-        if d2 > 0.0:
+        if d2 > zero:
             db = d2**b
-            coeff = -2.0 * a * b * db / d2 / (a * db + 1.0)
+            coeff = np.float32(-2.0) * a * b * db / d2 / (a * db + one)
             dcoeff = 0.0
             if dscale > 0.0 and phi_sum[i] > 0.0:
                 dcoeff = dscale * epochs_per_sample[e] * edge_density_coeff(
@@ -126,12 +134,12 @@ def _sgd_row(i, state, head, tail, indptr, indices, epochs_per_sample, next_samp
             state, k = next_index(state, pool)
             if skip_self and k == i:
                 continue
-            d2 = 0.0
+            d2 = zero
             for c in range(dim):
                 diff = head[i, c] - tail[k, c]
                 d2 += diff * diff
-            if d2 > 0.0:
-                coeff = 2.0 * gamma * b / ((_REPULSION_EPS + d2) * (a * d2**b + 1.0))
+            if d2 > zero:
+                coeff = gamma2b / ((eps32 + d2) * (a * d2**b + one))
                 for c in range(dim):
                     head[i, c] += _clip(coeff * (head[i, c] - tail[k, c])) * alpha
             else:
