@@ -31,7 +31,6 @@ IMAGES = HERE / "images"
 SRC = HERE.parent / "src"
 sys.path.insert(0, str(SRC))
 
-from densumap import UMAP  # noqa: E402
 from densumap.datasets import load_fashion_mnist  # noqa: E402
 
 CLASSES = np.array([
@@ -51,8 +50,6 @@ COMMANDS = [
      "--plot fmnist_lambda_0.1.png", ["fmnist_lambda_0.1.png"]),
     (f"densumap embed train.npy {COMMON} --densmap --dens-lambda 5 --out l5.npy "
      "--plot fmnist_lambda_5.png", ["fmnist_lambda_5.png"]),
-]
-SUPERVISED = [
     (f"densumap embed train.npy {COMMON} --supervised --densmap --model supervised.pkl "
      "--out supervised.npy --plot fmnist_supervised.png", ["fmnist_supervised.png"]),
     ("densumap transform supervised.pkl test.npy --labels test_labels.txt "
@@ -117,13 +114,7 @@ def main():
         work = Path(args.work or tmp)
         work.mkdir(parents=True, exist_ok=True)
         prepare(args.data, args.n, work, args.seed)
-        commands = list(COMMANDS)
-        if hasattr(UMAP, "transform"):
-            commands += SUPERVISED
-        else:
-            print("# skipping the supervised and transform images: this densumap has no "
-                  "UMAP.transform yet", flush=True)
-        for command, images in commands:
+        for command, images in COMMANDS:
             run(command, work)
             for image in images:
                 shutil.copy(work / image, IMAGES / image)

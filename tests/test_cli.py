@@ -19,10 +19,6 @@ import densumap
 SRC = str(Path(densumap.__file__).resolve().parents[1])
 N, D = 60, 5
 FAST = ["--n-epochs", "5", "--n-neighbors", "8", "--seed", "0"]
-needs_transform = pytest.mark.skipif(
-    not hasattr(densumap.UMAP, "transform"),
-    reason="UMAP.transform is not in this branch yet (being written on branch 'transform')",
-)
 
 
 def run(*args, cwd, module="densumap.cli"):
@@ -207,7 +203,6 @@ def test_supervised_with_string_labels(tmp_path, data):
     assert not np.allclose(np.load(tmp_path / "u.npy"), supervised)
 
 
-@needs_transform
 def test_transform_applies_saved_model(fitted, data):
     d, _ = fitted
     X, y = data
@@ -228,7 +223,6 @@ def test_transform_applies_saved_model(fitted, data):
         assert np.loadtxt(d / name).shape == (new.shape[0],)
 
 
-@needs_transform
 def test_transform_wrong_number_of_features(fitted):
     d, _ = fitted
     np.save(d / "narrow.npy", np.zeros((4, D - 1), dtype=np.float32))

@@ -417,11 +417,6 @@ def _cmd_transform(args):
     if args.plot is not None:
         _check_writable(args.plot, _PLOT_SUFFIXES, "--plot")
     mapper = _load_model(args.model)
-    if not hasattr(mapper, "transform"):
-        raise CLIError(
-            "this densumap version cannot place new points (UMAP.transform is not "
-            "available yet)."
-        )
     if args.plot is not None and mapper.embedding_.shape[1] != 2:
         raise CLIError(
             f"--plot draws 2-D embeddings; {args.model} embeds in "
