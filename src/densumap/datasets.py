@@ -5,11 +5,12 @@
   from local files (nothing is ever downloaded);
 * :func:`load_array`, :func:`load_labels` and :func:`save_array` are the generic
   readers and writer behind the command line (``.npy``, ``.npz``, ``.csv``, ``.tsv``,
-  IDX and ``.h5ad``).
+  IDX and ``.h5ad``); :func:`save_obsm` writes an embedding into an AnnData file.
 
 Only NumPy is imported at module level; ``anndata`` (for ``.h5ad``) is imported
 inside the function that needs it.
 """
+import contextlib
 import csv
 import gzip
 import logging
@@ -28,6 +29,7 @@ __all__ = [
     "load_array",
     "load_labels",
     "save_array",
+    "save_obsm",
 ]
 
 # IDX type codes -> big-endian dtypes (see the MNIST page's description of the format).
@@ -654,4 +656,79 @@ def save_array(path, array):
     else:
         fmt = "%s"
     np.savetxt(path, arr, fmt=fmt, delimiter="," if suffix == ".csv" else "\t")
+    return path
+
+
+def _nullable_strings_allowed(anndata):
+    """Let anndata write pandas' nullable string arrays, where it has that switch.
+
+    With pandas 3, ``read_h5ad`` gives string columns and indices as nullable
+    strings, which anndata >= 0.11 refuses to write back unless asked to; without
+    this, writing an embedding into any file that holds strings fails.
+    """
+    settings = getattr(anndata, "settings", None)
+    if settings is None or not hasattr(settings, "allow_write_nullable_strings"):
+        return contextlib.nullcontext()
+    return settings.override(allow_write_nullable_strings=True)
+
+
+def save_obsm(source, path, key, embedding, obs=None):
+    """Write an AnnData file: ``source`` with ``embedding`` stored in ``.obsm[key]``.
+
+    Parameters
+    ----------
+    source : str or os.PathLike
+        The ``.h5ad`` file the embedded data came from.
+    path : str or os.PathLike
+        Destination ``.h5ad``; may be ``source`` itself, which is then replaced
+        only once the new file is completely written.
+    key : str
+        Name in ``.obsm``, e.g. ``"X_umap"`` or ``"X_densmap"``; an existing entry
+        of that name is overwritten.
+    embedding : ndarray of shape (n_obs, n_components)
+    obs : dict of str to ndarray of shape (n_obs,), optional
+        Extra per-observation columns, e.g. DensMAP's local radii.
+
+    Returns
+    -------
+    path : pathlib.Path
+
+    Raises
+    ------
+    ImportError
+        When anndata is not installed.
+    ValueError
+        When ``path`` is not ``.h5ad`` or the embedding's rows do not match the
+        observations of ``source``.
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".h5ad":
+        raise ValueError(f"Cannot write {str(path)!r}: an AnnData file must end in .h5ad.")
+    try:
+        import anndata
+    except ImportError as exc:
+        raise ImportError(
+            f"Writing {str(path)!r} (.h5ad) needs the optional package anndata: "
+            "pip install anndata (or pip install 'densumap[anndata]')."
+        ) from exc
+    adata = anndata.read_h5ad(_check_exists(source))
+    embedding = np.asarray(embedding)
+    if embedding.shape[0] != adata.n_obs:
+        raise ValueError(
+            f"{str(source)!r} holds {adata.n_obs} observations but the embedding has "
+            f"{embedding.shape[0]} rows."
+        )
+    adata.obsm[key] = embedding
+    for name, values in (obs or {}).items():
+        adata.obs[name] = np.asarray(values)
+    # Write beside the destination, then rename: overwriting the source in place
+    # must not leave a half-written file if writing fails.
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with _nullable_strings_allowed(anndata):
+            adata.write_h5ad(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
     return path
