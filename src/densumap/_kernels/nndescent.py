@@ -1,0 +1,670 @@
+"""Numba kernels for a deterministic approximate k-nearest-neighbour search.
+
+The search is random-projection trees followed by NN-descent, arranged so that the
+result depends only on ``(data, k, metric, seed)`` and never on the thread count:
+
+* every random choice comes from a counter-based hash of ``(seed, a, b, c)``, never from a
+  shared generator whose state would depend on the order in which threads run;
+* every parallel loop writes only rows that belong to its own iteration (a tree, a leaf of
+  one tree, or a point), so writes never race;
+* a neighbour heap keeps the ``K`` smallest candidates under the total order
+  ``(distance, index)`` and refuses duplicates, so its final content is a function of the
+  *set* of candidates offered to it, not of the order in which they arrive;
+* an NN-descent round is "Jacobi style": the candidate lists of a round are built from the
+  graph as it was at the start of the round, and a point's own row is the only row that
+  its iteration writes.
+
+Internally the euclidean family (euclidean, and cosine / correlation on a normalised copy)
+compares squared euclidean distances and Minkowski compares ``sum |x - y| ** p``; the true
+metric is taken only when the output is produced.
+
+Heaps are three parallel ``(n, K)`` arrays: indices (int32, -1 for empty), distances
+(float64, :data:`EMPTY` for empty) and "new" flags (uint8). Entry 0 is the largest
+``(distance, index)`` pair of the row, so it is the threshold a candidate must beat.
+"""
+import numpy as np
+from numba import get_thread_id, prange
+
+from ._config import kernel
+
+# Internal metric codes. ``SQEUCLIDEAN`` also serves cosine and correlation, whose data are
+# normalised beforehand so that squared euclidean distance is 2 - 2 * similarity.
+SQEUCLIDEAN = 0
+MANHATTAN = 1
+CHEBYSHEV = 2
+MINKOWSKI = 3
+COSINE = 4        # only in :func:`exact_distance`; searched as SQEUCLIDEAN
+CORRELATION = 5   # idem
+
+# The empty-slot distance is the largest finite float64 rather than ``inf``: kernels are
+# compiled with ``fastmath``, under which the compiler may assume that no value is infinite.
+EMPTY = np.finfo(np.float64).max
+
+# Coordinates are summed in blocks of this many before a distance is compared with the
+# threshold, so that a candidate that cannot enter a heap costs only part of its distance.
+_BLOCK = 128
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_S27 = np.uint64(27)
+_S30 = np.uint64(30)
+_S31 = np.uint64(31)
+
+
+# --------------------------------------------------------------------------- hashing RNG
+
+
+@kernel()
+def _mix64(z):
+    # SplitMix64 finaliser: a bijection of uint64 with good avalanche.
+    z = (z ^ (z >> _S30)) * _MIX1
+    z = (z ^ (z >> _S27)) * _MIX2
+    return z ^ (z >> _S31)
+
+
+@kernel()
+def hash4(seed, a, b, c):
+    """Return a uint64 that is a pseudo-random function of four non-negative integers."""
+    h = _mix64(np.uint64(seed) + _GOLDEN)
+    h = _mix64(h ^ (np.uint64(a) + _GOLDEN))
+    h = _mix64(h ^ (np.uint64(b) + _GOLDEN))
+    return _mix64(h ^ (np.uint64(c) + _GOLDEN))
+
+
+# ------------------------------------------------------------------------------ distances
+
+
+# Each bounded distance sums whole blocks of _BLOCK coordinates in an inner loop of fixed
+# trip count, which the compiler unrolls and vectorises; a loop whose bounds vary per
+# block measured 5-10x slower. ``x[0] - x[0]`` is a zero of the data's dtype, so float32
+# data are summed in float32.
+
+
+@kernel()
+def _sqeuclidean_bounded(x, y, threshold):
+    dim = x.shape[0]
+    n_blocks = dim // _BLOCK
+    acc = x[0] - x[0]
+    for block in range(n_blocks):
+        offset = block * _BLOCK
+        part = x[0] - x[0]
+        for j in range(_BLOCK):
+            t = x[offset + j] - y[offset + j]
+            part += t * t
+        acc += part
+        if acc > threshold:
+            return acc
+    part = x[0] - x[0]
+    for j in range(n_blocks * _BLOCK, dim):
+        t = x[j] - y[j]
+        part += t * t
+    return acc + part
+
+
+@kernel()
+def _manhattan_bounded(x, y, threshold):
+    dim = x.shape[0]
+    n_blocks = dim // _BLOCK
+    acc = x[0] - x[0]
+    for block in range(n_blocks):
+        offset = block * _BLOCK
+        part = x[0] - x[0]
+        for j in range(_BLOCK):
+            part += abs(x[offset + j] - y[offset + j])
+        acc += part
+        if acc > threshold:
+            return acc
+    part = x[0] - x[0]
+    for j in range(n_blocks * _BLOCK, dim):
+        part += abs(x[j] - y[j])
+    return acc + part
+
+
+@kernel()
+def _chebyshev_bounded(x, y, threshold):
+    dim = x.shape[0]
+    n_blocks = dim // _BLOCK
+    acc = x[0] - x[0]
+    for block in range(n_blocks):
+        offset = block * _BLOCK
+        for j in range(_BLOCK):
+            acc = max(acc, abs(x[offset + j] - y[offset + j]))
+        if acc > threshold:
+            return acc
+    for j in range(n_blocks * _BLOCK, dim):
+        acc = max(acc, abs(x[j] - y[j]))
+    return acc
+
+
+@kernel()
+def _minkowski_bounded(x, y, p, threshold):
+    dim = x.shape[0]
+    n_blocks = dim // _BLOCK
+    acc = 0.0
+    for block in range(n_blocks):
+        offset = block * _BLOCK
+        part = 0.0
+        for j in range(_BLOCK):
+            part += abs(np.float64(x[offset + j]) - np.float64(y[offset + j])) ** p
+        acc += part
+        if acc > threshold:
+            return acc
+    part = 0.0
+    for j in range(n_blocks * _BLOCK, dim):
+        part += abs(np.float64(x[j]) - np.float64(y[j])) ** p
+    return acc + part
+
+
+@kernel()
+def _reduced_distance(x, y, metric, p, threshold):
+    """Search distance of ``x`` and ``y``, or any value above ``threshold`` once it is exceeded.
+
+    The value is the metric's reduced form (squared euclidean, ``sum |d| ** p`` for
+    Minkowski), which orders pairs as the true metric does. Partial sums of non-negative
+    terms never decrease, so stopping early never turns a pair that would beat
+    ``threshold`` into one that does not; and each metric accumulates in its own function
+    so that float32 data keep float32 arithmetic.
+    """
+    if metric == SQEUCLIDEAN:
+        return np.float64(_sqeuclidean_bounded(x, y, threshold))
+    if metric == MANHATTAN:
+        return np.float64(_manhattan_bounded(x, y, threshold))
+    if metric == CHEBYSHEV:
+        return np.float64(_chebyshev_bounded(x, y, threshold))
+    return _minkowski_bounded(x, y, p, threshold)
+
+
+@kernel()
+def exact_distance(x, y, metric, p):
+    """True distance of ``x`` and ``y``, accumulated in float64.
+
+    For COSINE and CORRELATION the rows must already be centred (correlation) and scaled
+    to unit norm; a zero row stays zero and is at distance 1 from everything, as in
+    scikit-learn.
+    """
+    dim = x.shape[0]
+    acc = 0.0
+    if metric == SQEUCLIDEAN:
+        for j in range(dim):
+            t = np.float64(x[j]) - np.float64(y[j])
+            acc += t * t
+        return np.sqrt(acc)
+    if metric == MANHATTAN:
+        for j in range(dim):
+            acc += abs(np.float64(x[j]) - np.float64(y[j]))
+        return acc
+    if metric == CHEBYSHEV:
+        for j in range(dim):
+            t = abs(np.float64(x[j]) - np.float64(y[j]))
+            if t > acc:
+                acc = t
+        return acc
+    if metric == MINKOWSKI:
+        for j in range(dim):
+            acc += abs(np.float64(x[j]) - np.float64(y[j])) ** p
+        return acc ** (1.0 / p)
+    # Unit rows: 1 - cos = |x - y|^2 / 2, which unlike 1 - x.y keeps full relative
+    # precision for close pairs and is exactly 0 for duplicates.
+    norm_x = 0.0
+    norm_y = 0.0
+    for j in range(dim):
+        fx = np.float64(x[j])
+        fy = np.float64(y[j])
+        norm_x += fx * fx
+        norm_y += fy * fy
+        acc += (fx - fy) * (fx - fy)
+    if norm_x == 0.0 or norm_y == 0.0:
+        return 1.0
+    return min(0.5 * acc, 2.0)
+
+
+# ---------------------------------------------------------------------------------- heaps
+
+
+@kernel()
+def _greater(d1, i1, d2, i2):
+    return d1 > d2 or (d1 == d2 and i1 > i2)
+
+
+@kernel()
+def _heap_replace_root(idx, dist, flag, d, j, f):
+    """Put ``(d, j)`` in place of the largest entry and restore the max-heap order."""
+    size = idx.shape[0]
+    pos = 0
+    while True:
+        child = 2 * pos + 1
+        if child >= size:
+            break
+        right = child + 1
+        if right < size and _greater(dist[right], idx[right], dist[child], idx[child]):
+            child = right
+        if _greater(dist[child], idx[child], d, j):
+            idx[pos] = idx[child]
+            dist[pos] = dist[child]
+            flag[pos] = flag[child]
+            pos = child
+        else:
+            break
+    idx[pos] = j
+    dist[pos] = d
+    flag[pos] = f
+
+
+@kernel()
+def _heap_offer(idx, dist, flag, d, j, f):
+    """Offer ``(d, j)``, known not to be in the heap; return 1 if it entered, else 0."""
+    if _greater(d, j, dist[0], idx[0]) or (d == dist[0] and j == idx[0]):
+        return 0
+    _heap_replace_root(idx, dist, flag, d, j, f)
+    return 1
+
+
+@kernel()
+def _heap_contains(idx, j):
+    for m in range(idx.shape[0]):
+        if idx[m] == j:
+            return True
+    return False
+
+
+@kernel()
+def _sort_row(idx, dist):
+    """Sort one row by ``(distance, index)`` ascending (insertion sort; rows are short)."""
+    for a in range(1, idx.shape[0]):
+        ja = idx[a]
+        da = dist[a]
+        b = a - 1
+        while b >= 0 and _greater(dist[b], idx[b], da, ja):
+            idx[b + 1] = idx[b]
+            dist[b + 1] = dist[b]
+            b -= 1
+        idx[b + 1] = ja
+        dist[b + 1] = da
+
+
+# ---------------------------------------------------------------------- random-projection trees
+
+
+@kernel()
+def _build_tree(data, seed, tree, leaf_size, order, leaf_starts):
+    """Split ``range(n)`` into leaves of at most ``leaf_size`` points; return the leaf count.
+
+    Each split is the perpendicular bisector of two random points of the node (for unit
+    rows that is the angular split). Points exactly on the hyperplane, including every
+    point of a node of duplicates, go to a side chosen by hash. ``order`` receives the
+    points so that each leaf is a contiguous run; ``leaf_starts[l]`` is where leaf ``l``
+    begins and ``leaf_starts[n_leaves]`` is ``n``.
+    """
+    n, dim = data.shape
+    for i in range(n):
+        order[i] = i
+    scratch = np.empty(n, dtype=order.dtype)
+    normal = np.empty(dim, dtype=data.dtype)
+    stack_lo = np.empty(n + 1, dtype=np.int64)
+    stack_hi = np.empty(n + 1, dtype=np.int64)
+    top = 0
+    stack_lo[0] = 0
+    stack_hi[0] = n
+    top = 1
+    n_leaves = 0
+    node = 0
+    while top > 0:
+        top -= 1
+        lo = stack_lo[top]
+        hi = stack_hi[top]
+        size = hi - lo
+        if size <= leaf_size:
+            leaf_starts[n_leaves] = lo
+            n_leaves += 1
+            continue
+        node += 1
+        r = hash4(seed, tree, node, 0)
+        a = lo + np.int64(r % np.uint64(size))
+        r = hash4(seed, tree, node, 1)
+        b = lo + np.int64(r % np.uint64(size - 1))
+        if b >= a:
+            b += 1
+        xa = data[order[a]]
+        xb = data[order[b]]
+        # Hyperplane arithmetic in the data's dtype: it decides only which side a point
+        # goes to, and float32 halves the cost of this O(n d) pass.
+        offset = xa[0] - xa[0]
+        for j in range(dim):
+            normal[j] = xa[j] - xb[j]
+            offset += normal[j] * (xa[j] + xb[j])
+        offset *= 0.5
+        n_left = 0
+        n_right = 0
+        for m in range(lo, hi):
+            point = order[m]
+            x = data[point]
+            margin = x[0] - x[0]
+            for j in range(dim):
+                margin += normal[j] * x[j]
+            margin -= offset
+            if margin > 0:
+                left = True
+            elif margin < 0:
+                left = False
+            else:
+                left = (hash4(seed, tree, node, 2 + point) & np.uint64(1)) == 0
+            if left:
+                scratch[n_left] = point
+                n_left += 1
+            else:
+                n_right += 1
+                scratch[size - n_right] = point
+        if n_left == 0 or n_right == 0:
+            # A degenerate split (e.g. a node of near-duplicates): halve the node instead.
+            n_left = size // 2
+        for m in range(size):
+            order[lo + m] = scratch[m]
+        # Right child pushed first so that leaves come out left to right.
+        stack_lo[top] = lo + n_left
+        stack_hi[top] = hi
+        stack_lo[top + 1] = lo
+        stack_hi[top + 1] = lo + n_left
+        top += 2
+    leaf_starts[n_leaves] = n
+    return n_leaves
+
+
+@kernel(parallel=True)
+def build_forest(data, seed, leaf_size, orders, leaf_starts, n_leaves):
+    """Build ``orders.shape[0]`` trees in parallel, tree ``t`` from hash stream ``(seed, t)``.
+
+    Parameters
+    ----------
+    data : ndarray of shape (n, d)
+    seed : int
+    leaf_size : int
+    orders : int32 ndarray of shape (n_trees, n), output
+    leaf_starts : int64 ndarray of shape (n_trees, n + 1), output
+    n_leaves : int64 ndarray of shape (n_trees,), output
+    """
+    for t in prange(orders.shape[0]):
+        n_leaves[t] = _build_tree(data, seed, t, leaf_size, orders[t], leaf_starts[t])
+
+
+@kernel(parallel=True)
+def add_leaf_pairs(data, metric, p, order, leaf_starts, n_leaves, heap_idx, heap_dist, heap_flag):
+    """Offer every pair of points sharing a leaf of one tree to both points' heaps.
+
+    The leaves of one tree are disjoint, so the iteration of a leaf is the only writer of
+    its points' heaps.
+    """
+    for leaf in prange(n_leaves):
+        lo = leaf_starts[leaf]
+        hi = leaf_starts[leaf + 1]
+        for a in range(lo, hi):
+            u = order[a]
+            for b in range(a + 1, hi):
+                v = order[b]
+                need_u = not _heap_contains(heap_idx[u], v)
+                need_v = not _heap_contains(heap_idx[v], u)
+                if not (need_u or need_v):
+                    continue
+                threshold = -1.0
+                if need_u:
+                    threshold = max(threshold, heap_dist[u, 0])
+                if need_v:
+                    threshold = max(threshold, heap_dist[v, 0])
+                d = _reduced_distance(data[u], data[v], metric, p, threshold)
+                if need_u:
+                    _heap_offer(heap_idx[u], heap_dist[u], heap_flag[u], d, v, 1)
+                if need_v:
+                    _heap_offer(heap_idx[v], heap_dist[v], heap_flag[v], d, u, 1)
+
+
+# ------------------------------------------------------------------------------ NN-descent
+
+
+@kernel()
+def reverse_edges(heap_idx, heap_flag, starts, sources, flags):
+    """Counting sort of the graph's edges by target: the reverse graph in CSR form.
+
+    ``sources[starts[u]:starts[u + 1]]`` are the points whose rows contain ``u``, in
+    increasing order, and ``flags`` the "new" flag that ``u`` carries in each of those rows.
+    Serial on purpose: it is O(n K) integer work and its order must be fixed.
+    """
+    n, k = heap_idx.shape
+    starts[:] = 0
+    for v in range(n):
+        for m in range(k):
+            u = heap_idx[v, m]
+            if u >= 0:
+                starts[u + 1] += 1
+    for u in range(n):
+        starts[u + 1] += starts[u]
+    fill = starts[:-1].copy()
+    for v in range(n):
+        for m in range(k):
+            u = heap_idx[v, m]
+            if u >= 0:
+                sources[fill[u]] = v
+                flags[fill[u]] = heap_flag[v, m]
+                fill[u] += 1
+
+
+@kernel()
+def _select_insert(cand, prio, count, cap, j, pr):
+    """Keep in ``cand[:count]`` the ``cap`` entries of smallest ``(priority, index)``.
+
+    ``cand`` is kept as a max-heap on ``(prio, cand)``; duplicates are refused. Returns the
+    new count.
+    """
+    for m in range(count):
+        if cand[m] == j:
+            return count
+    if count < cap:
+        # sift up
+        pos = count
+        while pos > 0:
+            parent = (pos - 1) // 2
+            if prio[parent] < pr or (prio[parent] == pr and cand[parent] < j):
+                cand[pos] = cand[parent]
+                prio[pos] = prio[parent]
+                pos = parent
+            else:
+                break
+        cand[pos] = j
+        prio[pos] = pr
+        return count + 1
+    if pr > prio[0] or (pr == prio[0] and j > cand[0]):
+        return count
+    pos = 0
+    while True:
+        child = 2 * pos + 1
+        if child >= count:
+            break
+        right = child + 1
+        if right < count and (
+            prio[right] > prio[child] or (prio[right] == prio[child] and cand[right] > cand[child])
+        ):
+            child = right
+        if prio[child] > pr or (prio[child] == pr and cand[child] > j):
+            cand[pos] = cand[child]
+            prio[pos] = prio[child]
+            pos = child
+        else:
+            break
+    cand[pos] = j
+    prio[pos] = pr
+    return count
+
+
+@kernel(parallel=True)
+def build_candidates(heap_idx, heap_flag, rev_starts, rev_sources, rev_flags, seed, round_,
+                     new_cand, old_cand):
+    """Per point, sample at most ``cap`` new and ``cap`` old neighbours (forward or reverse).
+
+    The sample keeps the entries of smallest hash ``(seed, round_, u, v)``, so it is a fixed
+    function of the graph. Forward "new" entries that made it into the sample are marked
+    old in the point's own row: they are being joined now.
+    """
+    n, k = heap_idx.shape
+    cap = new_cand.shape[1]
+    for u in prange(n):
+        new_row = new_cand[u]
+        old_row = old_cand[u]
+        new_prio = np.empty(cap, dtype=np.uint64)
+        old_prio = np.empty(cap, dtype=np.uint64)
+        n_new = 0
+        n_old = 0
+        for m in range(k):
+            v = heap_idx[u, m]
+            if v < 0:
+                continue
+            pr = hash4(seed, round_, u, v)
+            if heap_flag[u, m]:
+                n_new = _select_insert(new_row, new_prio, n_new, cap, v, pr)
+            else:
+                n_old = _select_insert(old_row, old_prio, n_old, cap, v, pr)
+        for e in range(rev_starts[u], rev_starts[u + 1]):
+            v = rev_sources[e]
+            pr = hash4(seed, round_, u, v)
+            if rev_flags[e]:
+                n_new = _select_insert(new_row, new_prio, n_new, cap, v, pr)
+            else:
+                n_old = _select_insert(old_row, old_prio, n_old, cap, v, pr)
+        for m in range(n_new, cap):
+            new_row[m] = -1
+        for m in range(n_old, cap):
+            old_row[m] = -1
+        for m in range(k):
+            if heap_flag[u, m]:
+                v = heap_idx[u, m]
+                for c in range(n_new):
+                    if new_row[c] == v:
+                        heap_flag[u, m] = 0
+                        break
+
+
+@kernel()
+def transpose_candidates(new_cand, old_cand, starts, hubs, hub_new):
+    """CSR of the hubs of each point: the ``u`` whose candidate lists contain it.
+
+    ``hub_new`` records whether the point sits in the hub's new list. Serial on purpose,
+    like :func:`reverse_edges`.
+    """
+    n, cap = new_cand.shape
+    starts[:] = 0
+    for u in range(n):
+        for m in range(cap):
+            i = new_cand[u, m]
+            if i >= 0:
+                starts[i + 1] += 1
+            i = old_cand[u, m]
+            if i >= 0:
+                starts[i + 1] += 1
+    for i in range(n):
+        starts[i + 1] += starts[i]
+    fill = starts[:-1].copy()
+    for u in range(n):
+        for m in range(cap):
+            i = new_cand[u, m]
+            if i >= 0:
+                hubs[fill[i]] = u
+                hub_new[fill[i]] = 1
+                fill[i] += 1
+            i = old_cand[u, m]
+            if i >= 0:
+                hubs[fill[i]] = u
+                hub_new[fill[i]] = 0
+                fill[i] += 1
+
+
+@kernel(parallel=True)
+def local_join(data, metric, p, visit_order, new_cand, old_cand, hub_starts, hubs, hub_new,
+               heap_idx, heap_dist, heap_flag, seen, updates):
+    """One NN-descent join, each point pulling its own candidates.
+
+    Point ``i`` is compared with every ``w`` that shares a hub ``u`` with it (both in
+    ``u``'s candidate lists), unless both sit in ``u``'s old list: such pairs were compared
+    in an earlier round. This is the classic local join seen from one end of each pair, so
+    iteration ``i`` reads the round's fixed candidate lists and writes only row ``i``.
+
+    Points are visited in ``visit_order`` (a tree's leaf order), so that consecutive points
+    have overlapping candidates whose rows are still in cache: the join is bound by memory
+    traffic, not arithmetic. The order changes the speed only, never the result.
+
+    ``seen`` is scratch of shape (n_threads, n) holding the last point that visited each
+    candidate; it only avoids repeated work and never changes the result.
+    ``updates[i]`` receives the number of entries that row ``i`` gained.
+    """
+    n, cap = new_cand.shape
+    for position in prange(n):
+        i = visit_order[position]
+        mark = seen[get_thread_id()]
+        stamp = np.int32(i)
+        mark[i] = stamp
+        row_idx = heap_idx[i]
+        row_dist = heap_dist[i]
+        row_flag = heap_flag[i]
+        for m in range(row_idx.shape[0]):
+            if row_idx[m] >= 0:
+                mark[row_idx[m]] = stamp
+        x = data[i]
+        count = 0
+        for e in range(hub_starts[i], hub_starts[i + 1]):
+            u = hubs[e]
+            for m in range(cap):
+                w = new_cand[u, m]
+                if w < 0:
+                    break
+                if mark[w] == stamp:
+                    continue
+                mark[w] = stamp
+                d = _reduced_distance(x, data[w], metric, p, row_dist[0])
+                count += _heap_offer(row_idx, row_dist, row_flag, d, w, 1)
+            if hub_new[e]:
+                for m in range(cap):
+                    w = old_cand[u, m]
+                    if w < 0:
+                        break
+                    if mark[w] == stamp:
+                        continue
+                    mark[w] = stamp
+                    d = _reduced_distance(x, data[w], metric, p, row_dist[0])
+                    count += _heap_offer(row_idx, row_dist, row_flag, d, w, 1)
+        updates[i] = count
+
+
+@kernel(parallel=True)
+def fill_incomplete(data, metric, p, rows, heap_idx, heap_dist, heap_flag):
+    """Exact search for the listed rows, for the rare row the descent could not fill."""
+    n = data.shape[0]
+    for r in prange(rows.shape[0]):
+        i = rows[r]
+        for w in range(n):
+            if w == i or _heap_contains(heap_idx[i], w):
+                continue
+            d = _reduced_distance(data[i], data[w], metric, p, heap_dist[i, 0])
+            _heap_offer(heap_idx[i], heap_dist[i], heap_flag[i], d, w, 0)
+
+
+@kernel(parallel=True)
+def finalize(data, out_metric, p, heap_idx, heap_dist, out_idx, out_dist):
+    """Write the output rows: self first at 0, then the ``k - 1`` nearest by true distance.
+
+    The ``k - 1`` entries with smallest search distance are kept and their true distances
+    recomputed in float64, so a reported pair always carries the same value whichever row
+    it is in; the row is then sorted by ``(distance, index)``.
+    """
+    n, k_out = out_idx.shape
+    for i in prange(n):
+        row_idx = heap_idx[i].copy()
+        row_dist = heap_dist[i].copy()
+        _sort_row(row_idx, row_dist)
+        keep_idx = row_idx[: k_out - 1].copy()
+        keep_dist = np.empty(k_out - 1, dtype=np.float64)
+        for m in range(k_out - 1):
+            keep_dist[m] = exact_distance(data[i], data[keep_idx[m]], out_metric, p)
+        _sort_row(keep_idx, keep_dist)
+        out_idx[i, 0] = i
+        out_dist[i, 0] = 0.0
+        for m in range(k_out - 1):
+            out_idx[i, m + 1] = keep_idx[m]
+            out_dist[i, m + 1] = keep_dist[m]
+
