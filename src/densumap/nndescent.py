@@ -20,6 +20,10 @@ _ALIASES = {"l2": "euclidean", "l1": "manhattan", "taxicab": "manhattan",
 
 # Stop the descent once a round changes fewer than this fraction of the n * k entries.
 _DELTA = 0.001
+# Points per chunk of a join round, and blocks of target rows its offers are bucketed into.
+# Both fixed, so that the work split never depends on the thread count.
+_CHUNK = 2048
+_TARGET_BLOCKS = 256
 
 
 class _Search(NamedTuple):
@@ -92,7 +96,12 @@ def approximate_knn(X, n_neighbors, metric="euclidean", metric_kwds=None, random
         distances[:, 0] = 0.0
         return indices, distances
     heap_idx, heap_dist = _search_graph(data, search)
-    _k.finalize(data, search.output_metric, search.p, heap_idx, heap_dist, indices, distances)
+    if search.output_metric in (_k.COSINE, _k.CORRELATION):
+        zero_rows = ~data.any(axis=1)
+    else:
+        zero_rows = np.zeros(n, dtype=np.bool_)
+    _k.finalize(heap_idx, heap_dist, search.output_metric, search.p, zero_rows, indices,
+                distances)
     return indices, distances
 
 
@@ -216,21 +225,23 @@ def _search_graph(data, s):
     rev_flags = np.empty(n * K, dtype=np.uint8)
     new_cand = np.empty((n, cap), dtype=np.int32)
     old_cand = np.empty((n, cap), dtype=np.int32)
+    n_new = np.empty(n, dtype=np.int64)
+    n_old = np.empty(n, dtype=np.int64)
     hub_starts = np.empty(n + 1, dtype=np.int64)
     hubs = np.empty(2 * n * cap, dtype=np.int32)
     hub_new = np.empty(2 * n * cap, dtype=np.uint8)
     # Scratch indexed by numba's thread id, which is below the size of its thread pool.
     seen = np.full((numba.config.NUMBA_NUM_THREADS, n), -1, dtype=np.int32)
-    updates = np.empty(n, dtype=np.int64)
     for round_ in range(s.n_iters):
         _k.reverse_edges(heap_idx, heap_flag, rev_starts, rev_sources, rev_flags)
         _k.build_candidates(heap_idx, heap_flag, rev_starts, rev_sources, rev_flags, s.seed,
-                            round_, new_cand, old_cand)
+                            round_, new_cand, old_cand, n_new, n_old)
         _k.transpose_candidates(new_cand, old_cand, hub_starts, hubs, hub_new)
         seen.fill(-1)
-        _k.local_join(data, s.search_metric, s.p, visit_order, new_cand, old_cand, hub_starts, hubs,
-                      hub_new, heap_idx, heap_dist, heap_flag, seen, updates)
-        if updates.sum() < _DELTA * n * K:
+        changed = _k.join_round(data, s.search_metric, s.p, visit_order, _CHUNK,
+                                _TARGET_BLOCKS, new_cand, old_cand, n_new, n_old, hub_starts,
+                                hubs, hub_new, heap_idx, heap_dist, heap_flag, seen)
+        if changed < _DELTA * n * K:
             break
 
     incomplete = np.flatnonzero((heap_idx < 0).any(axis=1))

@@ -33,8 +33,8 @@ SQEUCLIDEAN = 0
 MANHATTAN = 1
 CHEBYSHEV = 2
 MINKOWSKI = 3
-COSINE = 4        # only in :func:`exact_distance`; searched as SQEUCLIDEAN
-CORRELATION = 5   # idem
+COSINE = 4        # output only: searched as SQEUCLIDEAN on unit rows
+CORRELATION = 5   # idem, on centred unit rows
 
 # The empty-slot distance is the largest finite float64 rather than ``inf``: kernels are
 # compiled with ``fastmath``, under which the compiler may assume that no value is infinite.
@@ -173,50 +173,6 @@ def _reduced_distance(x, y, metric, p, threshold):
     if metric == CHEBYSHEV:
         return np.float64(_chebyshev_bounded(x, y, threshold))
     return _minkowski_bounded(x, y, p, threshold)
-
-
-@kernel()
-def exact_distance(x, y, metric, p):
-    """True distance of ``x`` and ``y``, accumulated in float64.
-
-    For COSINE and CORRELATION the rows must already be centred (correlation) and scaled
-    to unit norm; a zero row stays zero and is at distance 1 from everything, as in
-    scikit-learn.
-    """
-    dim = x.shape[0]
-    acc = 0.0
-    if metric == SQEUCLIDEAN:
-        for j in range(dim):
-            t = np.float64(x[j]) - np.float64(y[j])
-            acc += t * t
-        return np.sqrt(acc)
-    if metric == MANHATTAN:
-        for j in range(dim):
-            acc += abs(np.float64(x[j]) - np.float64(y[j]))
-        return acc
-    if metric == CHEBYSHEV:
-        for j in range(dim):
-            t = abs(np.float64(x[j]) - np.float64(y[j]))
-            if t > acc:
-                acc = t
-        return acc
-    if metric == MINKOWSKI:
-        for j in range(dim):
-            acc += abs(np.float64(x[j]) - np.float64(y[j])) ** p
-        return acc ** (1.0 / p)
-    # Unit rows: 1 - cos = |x - y|^2 / 2, which unlike 1 - x.y keeps full relative
-    # precision for close pairs and is exactly 0 for duplicates.
-    norm_x = 0.0
-    norm_y = 0.0
-    for j in range(dim):
-        fx = np.float64(x[j])
-        fy = np.float64(y[j])
-        norm_x += fx * fx
-        norm_y += fy * fy
-        acc += (fx - fy) * (fx - fy)
-    if norm_x == 0.0 or norm_y == 0.0:
-        return 1.0
-    return min(0.5 * acc, 2.0)
 
 
 # ---------------------------------------------------------------------------------- heaps
@@ -496,12 +452,13 @@ def _select_insert(cand, prio, count, cap, j, pr):
 
 @kernel(parallel=True)
 def build_candidates(heap_idx, heap_flag, rev_starts, rev_sources, rev_flags, seed, round_,
-                     new_cand, old_cand):
+                     new_cand, old_cand, n_new_out, n_old_out):
     """Per point, sample at most ``cap`` new and ``cap`` old neighbours (forward or reverse).
 
     The sample keeps the entries of smallest hash ``(seed, round_, u, v)``, so it is a fixed
     function of the graph. Forward "new" entries that made it into the sample are marked
-    old in the point's own row: they are being joined now.
+    old in the point's own row: they are being joined now. ``n_new_out`` and ``n_old_out``
+    receive the list lengths; unused slots hold -1.
     """
     n, k = heap_idx.shape
     cap = new_cand.shape[1]
@@ -532,6 +489,8 @@ def build_candidates(heap_idx, heap_flag, rev_starts, rev_sources, rev_flags, se
             new_row[m] = -1
         for m in range(n_old, cap):
             old_row[m] = -1
+        n_new_out[u] = n_new
+        n_old_out[u] = n_old
         for m in range(k):
             if heap_flag[u, m]:
                 v = heap_idx[u, m]
@@ -575,60 +534,291 @@ def transpose_candidates(new_cand, old_cand, starts, hubs, hub_new):
                 fill[i] += 1
 
 
-@kernel(parallel=True)
-def local_join(data, metric, p, visit_order, new_cand, old_cand, hub_starts, hubs, hub_new,
-               heap_idx, heap_dist, heap_flag, seen, updates):
-    """One NN-descent join, each point pulling its own candidates.
+@kernel()
+def _sqeuclidean_four(x, y0, y1, y2, y3, t0, t1, t2, t3):
+    """Squared distances of ``x`` to four rows at once, sharing the loads of ``x``.
 
-    Point ``i`` is compared with every ``w`` that shares a hub ``u`` with it (both in
-    ``u``'s candidate lists), unless both sit in ``u``'s old list: such pairs were compared
-    in an earlier round. This is the classic local join seen from one end of each pair, so
-    iteration ``i`` reads the round's fixed candidate lists and writes only row ``i``.
-
-    Points are visited in ``visit_order`` (a tree's leaf order), so that consecutive points
-    have overlapping candidates whose rows are still in cache: the join is bound by memory
-    traffic, not arithmetic. The order changes the speed only, never the result.
-
-    ``seen`` is scratch of shape (n_threads, n) holding the last point that visited each
-    candidate; it only avoids repeated work and never changes the result.
-    ``updates[i]`` receives the number of entries that row ``i`` gained.
+    Four independent streams keep more memory requests in flight than one, which is what
+    the join is bound by. Stops after a block once every sum exceeds its own threshold
+    (partial sums only grow, so such a pair cannot enter any heap).
     """
-    n, cap = new_cand.shape
-    for position in prange(n):
-        i = visit_order[position]
-        mark = seen[get_thread_id()]
-        stamp = np.int32(i)
-        mark[i] = stamp
-        row_idx = heap_idx[i]
-        row_dist = heap_dist[i]
-        row_flag = heap_flag[i]
-        for m in range(row_idx.shape[0]):
-            if row_idx[m] >= 0:
-                mark[row_idx[m]] = stamp
-        x = data[i]
-        count = 0
-        for e in range(hub_starts[i], hub_starts[i + 1]):
-            u = hubs[e]
-            for m in range(cap):
-                w = new_cand[u, m]
-                if w < 0:
+    dim = x.shape[0]
+    n_blocks = dim // _BLOCK
+    zero = x[0] - x[0]
+    a0 = zero
+    a1 = zero
+    a2 = zero
+    a3 = zero
+    for block in range(n_blocks):
+        offset = block * _BLOCK
+        s0 = zero
+        s1 = zero
+        s2 = zero
+        s3 = zero
+        for j in range(_BLOCK):
+            xv = x[offset + j]
+            d = xv - y0[offset + j]
+            s0 += d * d
+            d = xv - y1[offset + j]
+            s1 += d * d
+            d = xv - y2[offset + j]
+            s2 += d * d
+            d = xv - y3[offset + j]
+            s3 += d * d
+        a0 += s0
+        a1 += s1
+        a2 += s2
+        a3 += s3
+        if a0 > t0 and a1 > t1 and a2 > t2 and a3 > t3:
+            return np.float64(a0), np.float64(a1), np.float64(a2), np.float64(a3)
+    s0 = zero
+    s1 = zero
+    s2 = zero
+    s3 = zero
+    for j in range(n_blocks * _BLOCK, dim):
+        xv = x[j]
+        d = xv - y0[j]
+        s0 += d * d
+        d = xv - y1[j]
+        s1 += d * d
+        d = xv - y2[j]
+        s2 += d * d
+        d = xv - y3[j]
+        s3 += d * d
+    return np.float64(a0 + s0), np.float64(a1 + s1), np.float64(a2 + s2), np.float64(a3 + s3)
+
+
+@kernel()
+def _manhattan_four(x, y0, y1, y2, y3, t0, t1, t2, t3):
+    """Manhattan analogue of :func:`_sqeuclidean_four`."""
+    dim = x.shape[0]
+    n_blocks = dim // _BLOCK
+    zero = x[0] - x[0]
+    a0 = zero
+    a1 = zero
+    a2 = zero
+    a3 = zero
+    for block in range(n_blocks):
+        offset = block * _BLOCK
+        s0 = zero
+        s1 = zero
+        s2 = zero
+        s3 = zero
+        for j in range(_BLOCK):
+            xv = x[offset + j]
+            s0 += abs(xv - y0[offset + j])
+            s1 += abs(xv - y1[offset + j])
+            s2 += abs(xv - y2[offset + j])
+            s3 += abs(xv - y3[offset + j])
+        a0 += s0
+        a1 += s1
+        a2 += s2
+        a3 += s3
+        if a0 > t0 and a1 > t1 and a2 > t2 and a3 > t3:
+            return np.float64(a0), np.float64(a1), np.float64(a2), np.float64(a3)
+    s0 = zero
+    s1 = zero
+    s2 = zero
+    s3 = zero
+    for j in range(n_blocks * _BLOCK, dim):
+        xv = x[j]
+        s0 += abs(xv - y0[j])
+        s1 += abs(xv - y1[j])
+        s2 += abs(xv - y2[j])
+        s3 += abs(xv - y3[j])
+    return np.float64(a0 + s0), np.float64(a1 + s1), np.float64(a2 + s2), np.float64(a3 + s3)
+
+
+@kernel()
+def _join_point(data, metric, p, i, new_cand, old_cand, n_new, n_old, hub_starts, hubs,
+                hub_new, prev_root, heap_idx, heap_dist, heap_flag, mark, cand, cand_d,
+                out_target, out_dist, out_start):
+    """The local join seen from point ``i``, for the pairs ``(i, w)`` with ``w > i``.
+
+    Candidates ``w`` are the points that share a hub ``u`` with ``i`` (both in ``u``'s
+    candidate lists, not both in its old list), each once. Row ``i`` is updated directly;
+    the offer of ``i`` to ``w`` is written to ``out_*[out_start:]`` unless it cannot beat
+    the threshold ``prev_root[w]`` that ``w``'s row had at the start of the round. A ``w``
+    already in row ``i`` costs no distance: its value is in the row. Returns the number of
+    offers written.
+    """
+    stamp = np.int32(i)
+    member = np.int32(-2 - i)
+    row_idx = heap_idx[i]
+    row_dist = heap_dist[i]
+    row_flag = heap_flag[i]
+    mark[i] = stamp
+    for m in range(row_idx.shape[0]):
+        if row_idx[m] > i:
+            mark[row_idx[m]] = member
+    n_out = 0
+    n_cand = 0
+    for e in range(hub_starts[i], hub_starts[i + 1]):
+        u = hubs[e]
+        for side in range(2):
+            if side == 0:
+                lst = new_cand[u]
+                size = n_new[u]
+            else:
+                if not hub_new[e]:
                     break
-                if mark[w] == stamp:
+                lst = old_cand[u]
+                size = n_old[u]
+            for m in range(size):
+                w = lst[m]
+                if w <= i:
                     continue
+                state = mark[w]
+                if state == stamp:
+                    continue
+                if state == member:
+                    for r in range(row_idx.shape[0]):
+                        if row_idx[r] == w:
+                            if row_dist[r] <= prev_root[w]:
+                                out_target[out_start + n_out] = w
+                                out_dist[out_start + n_out] = row_dist[r]
+                                n_out += 1
+                            break
+                else:
+                    cand[n_cand] = w
+                    n_cand += 1
                 mark[w] = stamp
-                d = _reduced_distance(x, data[w], metric, p, row_dist[0])
-                count += _heap_offer(row_idx, row_dist, row_flag, d, w, 1)
-            if hub_new[e]:
-                for m in range(cap):
-                    w = old_cand[u, m]
-                    if w < 0:
-                        break
-                    if mark[w] == stamp:
-                        continue
-                    mark[w] = stamp
-                    d = _reduced_distance(x, data[w], metric, p, row_dist[0])
-                    count += _heap_offer(row_idx, row_dist, row_flag, d, w, 1)
-        updates[i] = count
+    x = data[i]
+    c = 0
+    if metric == SQEUCLIDEAN or metric == MANHATTAN:
+        while c + 4 <= n_cand:
+            w0 = cand[c]
+            w1 = cand[c + 1]
+            w2 = cand[c + 2]
+            w3 = cand[c + 3]
+            root = row_dist[0]
+            if metric == SQEUCLIDEAN:
+                d0, d1, d2, d3 = _sqeuclidean_four(
+                    x, data[w0], data[w1], data[w2], data[w3], max(root, prev_root[w0]),
+                    max(root, prev_root[w1]), max(root, prev_root[w2]), max(root, prev_root[w3]))
+            else:
+                d0, d1, d2, d3 = _manhattan_four(
+                    x, data[w0], data[w1], data[w2], data[w3], max(root, prev_root[w0]),
+                    max(root, prev_root[w1]), max(root, prev_root[w2]), max(root, prev_root[w3]))
+            cand_d[c] = d0
+            cand_d[c + 1] = d1
+            cand_d[c + 2] = d2
+            cand_d[c + 3] = d3
+            for q in range(c, c + 4):
+                _heap_offer(row_idx, row_dist, row_flag, cand_d[q], cand[q], 2)
+            c += 4
+    while c < n_cand:
+        w = cand[c]
+        cand_d[c] = _reduced_distance(x, data[w], metric, p, max(row_dist[0], prev_root[w]))
+        _heap_offer(row_idx, row_dist, row_flag, cand_d[c], w, 2)
+        c += 1
+    for c in range(n_cand):
+        if cand_d[c] <= prev_root[cand[c]]:
+            out_target[out_start + n_out] = cand[c]
+            out_dist[out_start + n_out] = cand_d[c]
+            n_out += 1
+    return n_out
+
+
+@kernel()
+def _visit_bound(i, n_new, n_old, hub_starts, hubs, hub_new):
+    """Number of candidate visits of point ``i``: an upper bound on its offers."""
+    total = 0
+    for e in range(hub_starts[i], hub_starts[i + 1]):
+        u = hubs[e]
+        total += n_new[u]
+        if hub_new[e]:
+            total += n_old[u]
+    return total
+
+
+@kernel(parallel=True)
+def join_round(data, metric, p, visit_order, chunk, n_target_blocks, new_cand, old_cand,
+               n_new, n_old, hub_starts, hubs, hub_new, heap_idx, heap_dist, heap_flag, seen):
+    """One NN-descent round: every candidate pair is compared once, by its smaller index.
+
+    Points are taken in chunks of ``chunk`` positions of ``visit_order`` (a tree's leaf
+    order, so that consecutive points share candidates whose rows are still in cache: the
+    join is bound by memory traffic). For a chunk, each point ``i`` updates its own row
+    with the pairs ``(i, w > i)`` and writes offers of ``i`` to the rows ``w``; the offers
+    are then bucketed by blocks of target index (a counting sort, serial and fixed) and
+    applied, one block per iteration. No row is written by two iterations at once.
+
+    A row ends the round as the ``K`` smallest ``(distance, index)`` of its old entries
+    and of every pair offered to it; offers that are skipped or cut short could not have
+    entered. Entries inserted in the round carry flag 2, so the count of changed entries
+    does not depend on the order of the offers. ``seen`` is per-thread scratch of shape
+    (n_threads, n); it only avoids repeated work. Returns that count; flags 2 become 1.
+    """
+    n = data.shape[0]
+    k = heap_idx.shape[1]
+    prev_root = heap_dist[:, 0].copy()
+    bound = np.empty(n, dtype=np.int64)
+    for i in prange(n):
+        bound[i] = _visit_bound(i, n_new, n_old, hub_starts, hubs, hub_new)
+    n_chunks = (n + chunk - 1) // chunk
+    chunk_size = np.zeros(n_chunks, dtype=np.int64)
+    for c in range(n_chunks):
+        for a in range(c * chunk, min(n, (c + 1) * chunk)):
+            chunk_size[c] += bound[visit_order[a]]
+    buffer = chunk_size.max()
+    out_target = np.empty(buffer, dtype=np.int32)
+    out_source = np.empty(buffer, dtype=np.int32)
+    out_dist = np.empty(buffer, dtype=np.float64)
+    sorted_target = np.empty(buffer, dtype=np.int32)
+    sorted_source = np.empty(buffer, dtype=np.int32)
+    sorted_dist = np.empty(buffer, dtype=np.float64)
+    max_bound = bound.max()
+    block_width = (n + n_target_blocks - 1) // n_target_blocks
+    for c in range(n_chunks):
+        lo = c * chunk
+        hi = min(n, lo + chunk)
+        starts = np.empty(hi - lo + 1, dtype=np.int64)
+        starts[0] = 0
+        for a in range(lo, hi):
+            starts[a - lo + 1] = starts[a - lo] + bound[visit_order[a]]
+        n_out = np.zeros(hi - lo, dtype=np.int64)
+        for a in prange(lo, hi):
+            i = visit_order[a]
+            cand = np.empty(max_bound, dtype=np.int32)
+            cand_d = np.empty(max_bound, dtype=np.float64)
+            start = starts[a - lo]
+            count = _join_point(data, metric, p, i, new_cand, old_cand, n_new, n_old,
+                                hub_starts, hubs, hub_new, prev_root, heap_idx, heap_dist,
+                                heap_flag, seen[get_thread_id()], cand, cand_d, out_target,
+                                out_dist, start)
+            for e in range(start, start + count):
+                out_source[e] = i
+            n_out[a - lo] = count
+        block_start = np.zeros(n_target_blocks + 1, dtype=np.int64)
+        for a in range(hi - lo):
+            for e in range(starts[a], starts[a] + n_out[a]):
+                block_start[out_target[e] // block_width + 1] += 1
+        for b in range(n_target_blocks):
+            block_start[b + 1] += block_start[b]
+        fill = block_start[:-1].copy()
+        for a in range(hi - lo):
+            for e in range(starts[a], starts[a] + n_out[a]):
+                b = out_target[e] // block_width
+                sorted_target[fill[b]] = out_target[e]
+                sorted_source[fill[b]] = out_source[e]
+                sorted_dist[fill[b]] = out_dist[e]
+                fill[b] += 1
+        for b in prange(n_target_blocks):
+            for e in range(block_start[b], block_start[b + 1]):
+                w = sorted_target[e]
+                i = sorted_source[e]
+                if not _heap_contains(heap_idx[w], i):
+                    _heap_offer(heap_idx[w], heap_dist[w], heap_flag[w], sorted_dist[e], i, 2)
+    changed = 0
+    for i in prange(n):
+        row_changed = 0
+        for m in range(k):
+            if heap_flag[i, m] == 2:
+                heap_flag[i, m] = 1
+                row_changed += 1
+        changed += row_changed
+    return changed
 
 
 @kernel(parallel=True)
@@ -644,13 +834,27 @@ def fill_incomplete(data, metric, p, rows, heap_idx, heap_dist, heap_flag):
             _heap_offer(heap_idx[i], heap_dist[i], heap_flag[i], d, w, 0)
 
 
-@kernel(parallel=True)
-def finalize(data, out_metric, p, heap_idx, heap_dist, out_idx, out_dist):
-    """Write the output rows: self first at 0, then the ``k - 1`` nearest by true distance.
+@kernel()
+def _true_distance(reduced, metric, p):
+    if metric == SQEUCLIDEAN:
+        return np.sqrt(reduced)
+    if metric == MINKOWSKI:
+        return reduced ** (1.0 / p)
+    if metric == COSINE or metric == CORRELATION:
+        # Unit rows: 1 - cos = |x - y|^2 / 2, which unlike 1 - x.y keeps full relative
+        # precision for close pairs and is exactly 0 for duplicates.
+        return min(0.5 * reduced, 2.0)
+    return reduced
 
-    The ``k - 1`` entries with smallest search distance are kept and their true distances
-    recomputed in float64, so a reported pair always carries the same value whichever row
-    it is in; the row is then sorted by ``(distance, index)``.
+
+@kernel(parallel=True)
+def finalize(heap_idx, heap_dist, out_metric, p, zero_rows, out_idx, out_dist):
+    """Write the output rows: self first at 0, then the ``k - 1`` nearest.
+
+    The search distances are turned into the metric's (a monotone map, after which the
+    row is sorted again by ``(distance, index)`` because rounding may create ties). For
+    COSINE and CORRELATION, a pair with a zero row (``zero_rows``) is at distance 1, as in
+    scikit-learn.
     """
     n, k_out = out_idx.shape
     for i in prange(n):
@@ -660,11 +864,12 @@ def finalize(data, out_metric, p, heap_idx, heap_dist, out_idx, out_dist):
         keep_idx = row_idx[: k_out - 1].copy()
         keep_dist = np.empty(k_out - 1, dtype=np.float64)
         for m in range(k_out - 1):
-            keep_dist[m] = exact_distance(data[i], data[keep_idx[m]], out_metric, p)
+            keep_dist[m] = _true_distance(row_dist[m], out_metric, p)
+            if zero_rows[i] or zero_rows[keep_idx[m]]:
+                keep_dist[m] = 1.0
         _sort_row(keep_idx, keep_dist)
         out_idx[i, 0] = i
         out_dist[i, 0] = 0.0
         for m in range(k_out - 1):
             out_idx[i, m + 1] = keep_idx[m]
             out_dist[i, m + 1] = keep_dist[m]
-
