@@ -18,12 +18,19 @@ _METRICS = ("euclidean", "cosine", "correlation", "manhattan", "chebyshev", "min
 _ALIASES = {"l2": "euclidean", "l1": "manhattan", "taxicab": "manhattan",
             "cityblock": "manhattan", "linfinity": "chebyshev", "linf": "chebyshev"}
 
-# Stop the descent once a round changes fewer than this fraction of the n * k entries.
+# Stop the descent once a round changes fewer than this fraction of the n * K entries.
 _DELTA = 0.001
 # Points per chunk of a join round, and blocks of target rows its offers are bucketed into.
 # Both fixed, so that the work split never depends on the thread count.
 _CHUNK = 2048
 _TARGET_BLOCKS = 256
+# The search runs on uint16 codes when rows have at least this many coordinates (below,
+# memory traffic is not what limits it) and the quantisation step is at most this
+# fraction of the root-mean-square spread of the coordinates.
+_QUANTIZE_MIN_DIM = 32
+_QUANTIZE_MAX_STEP = 2e-4
+# Rows used as float32 search data directly must keep squared sums finite in float32.
+_FLOAT32_SAFE = 1e15
 
 
 class _Search(NamedTuple):
@@ -50,9 +57,12 @@ def approximate_knn(X, n_neighbors, metric="euclidean", metric_kwds=None, random
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features), float32 or float64
-        Data, finite. A C-contiguous float32 or float64 array is used in place; other
-        arrays are converted once. For ``"cosine"`` and ``"correlation"`` one float32 copy
-        with centred (correlation) and unit-norm rows is made.
+        Data, finite; not modified. A C-contiguous float32 or float64 array is read in
+        place, other arrays are converted once. The search itself runs on one extra array
+        of the same shape: uint16 codes (a quarter of float64 ``X``, half of float32) when
+        ``n_features >= 32`` and the values quantise finely enough, else a float32 copy;
+        float32 ``X`` with a metric other than cosine / correlation is searched in place
+        when it cannot be quantised.
     n_neighbors : int
         Number of neighbours per row, the point itself included, ``1 <= n_neighbors <=
         n_samples``.
@@ -65,7 +75,8 @@ def approximate_knn(X, n_neighbors, metric="euclidean", metric_kwds=None, random
         Seed of the tree splits and of the candidate sampling. An int is used as is; a
         generator or None draws one int from it (so None is not reproducible).
     n_trees : int or None, default=None
-        Number of random-projection trees; None chooses from ``n_samples``.
+        Number of random-projection trees; None chooses from ``n_samples`` (see
+        :func:`default_parameters`).
     n_iters : int or None, default=None
         Maximum number of NN-descent rounds; the descent stops earlier once a round changes
         fewer than 0.1% of the entries. None chooses from ``n_samples``.
@@ -78,30 +89,29 @@ def approximate_knn(X, n_neighbors, metric="euclidean", metric_kwds=None, random
         Row ``i`` starts with ``i`` itself, then its neighbours by increasing distance,
         ties broken by smaller index.
     distances : float32 ndarray of shape (n_samples, n_neighbors)
-        The metric's true distances (euclidean, not squared; cosine is ``1 - cos``;
-        correlation is ``1 - r``), 0 in column 0. A zero row (cosine) or constant row
-        (correlation) is at distance 1 from every other row, as in scikit-learn.
+        The metric's true distances, recomputed in float64 from ``X`` (euclidean, not
+        squared; cosine is ``1 - cos``; correlation is ``1 - r``), 0 in column 0. A zero
+        row (cosine) or constant row (correlation) is at distance 1 from every other row,
+        as in scikit-learn.
     """
     X = _check_data(X)
     n = X.shape[0]
     k = _check_int(n_neighbors, "n_neighbors", 1)
     if k > n:
         raise ValueError(f"n_neighbors={n_neighbors} must not exceed n_samples={n}.")
-    search, data = _resolve(X, k, metric, metric_kwds, random_state, n_trees, n_iters,
-                            leaf_size)
+    search = _resolve(n, k, metric, metric_kwds, random_state, n_trees, n_iters, leaf_size)
     indices = np.empty((n, k), dtype=np.int32)
     distances = np.empty((n, k), dtype=np.float32)
     if k == 1:
         indices[:, 0] = np.arange(n, dtype=np.int32)
         distances[:, 0] = 0.0
         return indices, distances
-    heap_idx, heap_dist = _search_graph(data, search)
-    if search.output_metric in (_k.COSINE, _k.CORRELATION):
-        zero_rows = ~data.any(axis=1)
-    else:
-        zero_rows = np.zeros(n, dtype=np.bool_)
-    _k.finalize(heap_idx, heap_dist, search.output_metric, search.p, zero_rows, indices,
-                distances)
+    row_shift, row_scale = _row_transform(X, search.output_metric)
+    data = _search_array(X, row_shift, row_scale, search.output_metric)
+    heap_idx, visit_order = _search_graph(data, search)
+    del data
+    _k.finalize(X, search.output_metric, search.p, row_shift, row_scale, visit_order,
+                heap_idx, indices, distances)
     return indices, distances
 
 
@@ -142,9 +152,8 @@ def _check_int(value, name, low):
     return int(value)
 
 
-def _resolve(X, k, metric, metric_kwds, random_state, n_trees, n_iters, leaf_size):
-    """Validate the options; return the resolved parameters and the array to search."""
-    n = X.shape[0]
+def _resolve(n, k, metric, metric_kwds, random_state, n_trees, n_iters, leaf_size):
+    """Validate the options and return the resolved :class:`_Search`."""
     if not isinstance(metric, str):
         raise ValueError(f"metric must be one of {_METRICS}; got {metric!r}.")
     name = _ALIASES.get(metric.lower(), metric.lower())
@@ -161,9 +170,6 @@ def _resolve(X, k, metric, metric_kwds, random_state, n_trees, n_iters, leaf_siz
             name = "euclidean"
         elif math.isinf(p):
             name = "chebyshev"
-    data = X
-    if name in ("cosine", "correlation"):
-        data = _unit_rows(X, center=name == "correlation")
     codes = {
         "euclidean": (_k.SQEUCLIDEAN, _k.SQEUCLIDEAN),
         "cosine": (_k.SQEUCLIDEAN, _k.COSINE),
@@ -184,25 +190,64 @@ def _resolve(X, k, metric, metric_kwds, random_state, n_trees, n_iters, leaf_siz
     else:
         seed = int(check_random_state(random_state).randint(0, 2**31 - 1))
 
-    heap_size = min(k, n - 1)
-    search = _Search(search_metric, output_metric, p, seed, n_trees, leaf_size, n_iters,
-                     max_candidates=min(60, k), heap_size=heap_size)
-    return search, data
+    return _Search(search_metric, output_metric, p, seed, n_trees, leaf_size, n_iters,
+                   max_candidates=min(60, k), heap_size=min(k, n - 1))
 
 
-def _unit_rows(X, center):
-    """Float32 copy of ``X`` with rows centred (if ``center``) and scaled to unit norm."""
-    data = np.array(X, dtype=np.float32, order="C", copy=True)
-    if center:
-        data -= data.mean(axis=1, keepdims=True, dtype=np.float64).astype(np.float32)
-    norms = np.sqrt(np.einsum("ij,ij->i", data, data, dtype=np.float64))
-    nonzero = norms > 0
-    data[nonzero] /= norms[nonzero, None].astype(np.float32)
+def _row_transform(X, output_metric):
+    """``(shift, scale)`` per row, float64: centring and unit norm for cosine/correlation,
+    the identity otherwise."""
+    n = X.shape[0]
+    if output_metric in (_k.COSINE, _k.CORRELATION):
+        shift = np.empty(n, dtype=np.float64)
+        scale = np.empty(n, dtype=np.float64)
+        _k.row_moments(X, output_metric == _k.CORRELATION, shift, scale)
+        return shift, scale
+    return np.zeros(n, dtype=np.float64), np.ones(n, dtype=np.float64)
+
+
+def _search_array(X, row_shift, row_scale, output_metric):
+    """The array the search reads: uint16 codes, ``X`` itself, or a float32 copy.
+
+    The search is bound by memory traffic, so rows of 32 or more coordinates are
+    quantised to uint16 on one global step, provided the step is tiny next to the spread
+    of the data (an extreme outlier would make it coarse; the data are then kept in
+    float32). The codes only choose candidates: reported distances are exact.
+    """
+    n, dim = X.shape
+    n_blocks = min(n, 64)
+    mins = np.empty((n_blocks, dim))
+    maxs = np.empty((n_blocks, dim))
+    sums = np.empty((n_blocks, dim))
+    sumsqs = np.empty((n_blocks, dim))
+    _k.column_stats(X, row_shift, row_scale, mins, maxs, sums, sumsqs)
+    col_min = mins.min(axis=0)
+    col_max = maxs.max(axis=0)
+    variance = np.maximum(sumsqs.sum(axis=0) / n - (sums.sum(axis=0) / n) ** 2, 0.0)
+    rms_spread = math.sqrt(variance.mean())
+    step = float((col_max - col_min).max()) / _k.QUANT_LEVELS
+    if dim >= _QUANTIZE_MIN_DIM and 0.0 < step <= _QUANTIZE_MAX_STEP * rms_spread:
+        codes = np.empty((n, dim), dtype=np.uint16)
+        _k.quantize_rows(X, row_shift, row_scale, col_min, step, codes)
+        return codes
+    largest = float(max(np.abs(col_min).max(), np.abs(col_max).max()))
+    transformed = output_metric in (_k.COSINE, _k.CORRELATION)
+    if X.dtype == np.float32 and not transformed and largest <= _FLOAT32_SAFE:
+        return X
+    if not transformed and largest > _FLOAT32_SAFE:
+        # A power of two rescales exactly and keeps float32 squares finite.
+        row_scale = np.full(n, 2.0 ** -math.ceil(math.log2(largest)))
+    data = np.empty((n, dim), dtype=np.float32)
+    _k.scale_rows(X, row_shift, row_scale, data)
     return data
 
 
 def _search_graph(data, s):
-    """Run trees + NN-descent; return the heaps ``(indices, reduced distances)``."""
+    """Run trees + NN-descent on the search array.
+
+    Returns the heap indices, shape (n, K), and the leaf order of the first tree, in which
+    consecutive points are close (the order in which rows are best visited).
+    """
     n = data.shape[0]
     K = s.heap_size
     heap_idx = np.full((n, K), -1, dtype=np.int32)
@@ -216,6 +261,7 @@ def _search_graph(data, s):
     for t in range(s.n_trees):
         _k.add_leaf_pairs(data, s.search_metric, s.p, orders[t], leaf_starts[t], n_leaves[t],
                           heap_idx, heap_dist, heap_flag)
+    _k.fill_random(data, s.search_metric, s.p, s.seed, heap_idx, heap_dist, heap_flag)
     visit_order = orders[0].copy()
     del orders, leaf_starts
 
@@ -231,7 +277,7 @@ def _search_graph(data, s):
     hubs = np.empty(2 * n * cap, dtype=np.int32)
     hub_new = np.empty(2 * n * cap, dtype=np.uint8)
     # Scratch indexed by numba's thread id, which is below the size of its thread pool.
-    seen = np.full((numba.config.NUMBA_NUM_THREADS, n), -1, dtype=np.int32)
+    seen = np.empty((numba.config.NUMBA_NUM_THREADS, n), dtype=np.int32)
     for round_ in range(s.n_iters):
         _k.reverse_edges(heap_idx, heap_flag, rev_starts, rev_sources, rev_flags)
         _k.build_candidates(heap_idx, heap_flag, rev_starts, rev_sources, rev_flags, s.seed,
@@ -243,9 +289,4 @@ def _search_graph(data, s):
                                 hubs, hub_new, heap_idx, heap_dist, heap_flag, seen)
         if changed < _DELTA * n * K:
             break
-
-    incomplete = np.flatnonzero((heap_idx < 0).any(axis=1))
-    if incomplete.size:
-        _k.fill_incomplete(data, s.search_metric, s.p, incomplete, heap_idx, heap_dist,
-                           heap_flag)
-    return heap_idx, heap_dist
+    return heap_idx, visit_order

@@ -6,35 +6,46 @@ result depends only on ``(data, k, metric, seed)`` and never on the thread count
 * every random choice comes from a counter-based hash of ``(seed, a, b, c)``, never from a
   shared generator whose state would depend on the order in which threads run;
 * every parallel loop writes only rows that belong to its own iteration (a tree, a leaf of
-  one tree, or a point), so writes never race;
+  one tree, a point, or a fixed block of points), so writes never race;
 * a neighbour heap keeps the ``K`` smallest candidates under the total order
   ``(distance, index)`` and refuses duplicates, so its final content is a function of the
   *set* of candidates offered to it, not of the order in which they arrive;
-* an NN-descent round is "Jacobi style": the candidate lists of a round are built from the
-  graph as it was at the start of the round, and a point's own row is the only row that
-  its iteration writes.
+* an NN-descent round is "Jacobi style": its candidate lists are built from the graph as
+  it was at the start of the round.
 
-Internally the euclidean family (euclidean, and cosine / correlation on a normalised copy)
-compares squared euclidean distances and Minkowski compares ``sum |x - y| ** p``; the true
-metric is taken only when the output is produced.
+The search runs on a *search array*: float32 rows, or uint16 rows quantised on one global
+step (see :func:`quantize_rows`); arithmetic is float32 either way. It compares reduced
+distances (squared euclidean, ``sum |x - y| ** p`` for Minkowski). The reported
+distances are recomputed exactly, in float64, from the caller's data (:func:`finalize`).
 
 Heaps are three parallel ``(n, K)`` arrays: indices (int32, -1 for empty), distances
-(float64, :data:`EMPTY` for empty) and "new" flags (uint8). Entry 0 is the largest
-``(distance, index)`` pair of the row, so it is the threshold a candidate must beat.
+(float64, :data:`EMPTY` for empty) and flags (uint8: 0 old, 1 new, 2 inserted in the
+current round). Entry 0 is the largest ``(distance, index)`` pair of the row, so it is
+the threshold a candidate must beat.
 """
 import numpy as np
 from numba import get_thread_id, prange
 
 from ._config import kernel
 
-# Internal metric codes. ``SQEUCLIDEAN`` also serves cosine and correlation, whose data are
-# normalised beforehand so that squared euclidean distance is 2 - 2 * similarity.
+# Metric codes. Cosine and correlation are searched as SQEUCLIDEAN on rows that are
+# centred (correlation) and scaled to unit norm, where |x - y|^2 = 2 - 2 * similarity;
+# their own codes are used only for the reported distances.
 SQEUCLIDEAN = 0
 MANHATTAN = 1
 CHEBYSHEV = 2
 MINKOWSKI = 3
-COSINE = 4        # output only: searched as SQEUCLIDEAN on unit rows
-CORRELATION = 5   # idem, on centred unit rows
+COSINE = 4
+CORRELATION = 5
+
+# Largest code of the uint16 search array.
+QUANT_LEVELS = 65535
+# Hash streams: the second argument of :func:`hash4` starts at one of these, so the tree
+# splits, the candidate sampling of each round and the random completion of short rows
+# never draw from the same inputs.
+_TREE_STREAM = 1 << 40
+_ROUND_STREAM = 2 << 40
+_FILL_STREAM = 3 << 40
 
 # The empty-slot distance is the largest finite float64 rather than ``inf``: kernels are
 # compiled with ``fastmath``, under which the compiler may assume that no value is infinite.
@@ -77,27 +88,27 @@ def hash4(seed, a, b, c):
 
 # Each bounded distance sums whole blocks of _BLOCK coordinates in an inner loop of fixed
 # trip count, which the compiler unrolls and vectorises; a loop whose bounds vary per
-# block measured 5-10x slower. ``x[0] - x[0]`` is a zero of the data's dtype, so float32
-# data are summed in float32.
+# block measured 5-10x slower. Elements are converted to float32, which is free for
+# float32 rows and one instruction for the uint16 search array.
 
 
 @kernel()
 def _sqeuclidean_bounded(x, y, threshold):
     dim = x.shape[0]
     n_blocks = dim // _BLOCK
-    acc = x[0] - x[0]
+    acc = np.float32(0.0)
     for block in range(n_blocks):
         offset = block * _BLOCK
-        part = x[0] - x[0]
+        part = np.float32(0.0)
         for j in range(_BLOCK):
-            t = x[offset + j] - y[offset + j]
+            t = np.float32(x[offset + j]) - np.float32(y[offset + j])
             part += t * t
         acc += part
         if acc > threshold:
             return acc
-    part = x[0] - x[0]
+    part = np.float32(0.0)
     for j in range(n_blocks * _BLOCK, dim):
-        t = x[j] - y[j]
+        t = np.float32(x[j]) - np.float32(y[j])
         part += t * t
     return acc + part
 
@@ -106,18 +117,18 @@ def _sqeuclidean_bounded(x, y, threshold):
 def _manhattan_bounded(x, y, threshold):
     dim = x.shape[0]
     n_blocks = dim // _BLOCK
-    acc = x[0] - x[0]
+    acc = np.float32(0.0)
     for block in range(n_blocks):
         offset = block * _BLOCK
-        part = x[0] - x[0]
+        part = np.float32(0.0)
         for j in range(_BLOCK):
-            part += abs(x[offset + j] - y[offset + j])
+            part += abs(np.float32(x[offset + j]) - np.float32(y[offset + j]))
         acc += part
         if acc > threshold:
             return acc
-    part = x[0] - x[0]
+    part = np.float32(0.0)
     for j in range(n_blocks * _BLOCK, dim):
-        part += abs(x[j] - y[j])
+        part += abs(np.float32(x[j]) - np.float32(y[j]))
     return acc + part
 
 
@@ -125,15 +136,15 @@ def _manhattan_bounded(x, y, threshold):
 def _chebyshev_bounded(x, y, threshold):
     dim = x.shape[0]
     n_blocks = dim // _BLOCK
-    acc = x[0] - x[0]
+    acc = np.float32(0.0)
     for block in range(n_blocks):
         offset = block * _BLOCK
         for j in range(_BLOCK):
-            acc = max(acc, abs(x[offset + j] - y[offset + j]))
+            acc = max(acc, abs(np.float32(x[offset + j]) - np.float32(y[offset + j])))
         if acc > threshold:
             return acc
     for j in range(n_blocks * _BLOCK, dim):
-        acc = max(acc, abs(x[j] - y[j]))
+        acc = max(acc, abs(np.float32(x[j]) - np.float32(y[j])))
     return acc
 
 
@@ -163,8 +174,8 @@ def _reduced_distance(x, y, metric, p, threshold):
     The value is the metric's reduced form (squared euclidean, ``sum |d| ** p`` for
     Minkowski), which orders pairs as the true metric does. Partial sums of non-negative
     terms never decrease, so stopping early never turns a pair that would beat
-    ``threshold`` into one that does not; and each metric accumulates in its own function
-    so that float32 data keep float32 arithmetic.
+    ``threshold`` into one that does not. Each metric has its own function so that the
+    float32 ones are not widened by type unification with Minkowski's float64.
     """
     if metric == SQEUCLIDEAN:
         return np.float64(_sqeuclidean_bounded(x, y, threshold))
@@ -173,6 +184,117 @@ def _reduced_distance(x, y, metric, p, threshold):
     if metric == CHEBYSHEV:
         return np.float64(_chebyshev_bounded(x, y, threshold))
     return _minkowski_bounded(x, y, p, threshold)
+
+
+@kernel()
+def exact_distance(x, y, metric, p, shift_x, scale_x, shift_y, scale_y):
+    """True distance of two rows of the caller's data, accumulated in float64.
+
+    For COSINE and CORRELATION the rows are first mapped to ``(x - shift_x) * scale_x``
+    (centred, unit norm); a zero row (``scale == 0``) is at distance 1 from every row, as
+    in scikit-learn. ``1 - cos`` is computed as ``|a - b|^2 / 2``, which unlike
+    ``1 - a.b`` keeps full relative precision for close pairs and is exactly 0 for
+    duplicates. The other metrics ignore the shifts and scales.
+    """
+    dim = x.shape[0]
+    acc = 0.0
+    if metric == SQEUCLIDEAN:
+        for j in range(dim):
+            t = np.float64(x[j]) - np.float64(y[j])
+            acc += t * t
+        return np.sqrt(acc)
+    if metric == MANHATTAN:
+        for j in range(dim):
+            acc += abs(np.float64(x[j]) - np.float64(y[j]))
+        return acc
+    if metric == CHEBYSHEV:
+        for j in range(dim):
+            acc = max(acc, abs(np.float64(x[j]) - np.float64(y[j])))
+        return acc
+    if metric == MINKOWSKI:
+        for j in range(dim):
+            acc += abs(np.float64(x[j]) - np.float64(y[j])) ** p
+        return acc ** (1.0 / p)
+    if scale_x == 0.0 or scale_y == 0.0:
+        return 1.0
+    for j in range(dim):
+        t = (np.float64(x[j]) - shift_x) * scale_x - (np.float64(y[j]) - shift_y) * scale_y
+        acc += t * t
+    return min(0.5 * acc, 2.0)
+
+
+# ------------------------------------------------------------------------ the search array
+
+
+@kernel(parallel=True)
+def row_moments(X, center, shift, scale):
+    """Per row: ``shift`` = mean (if ``center``, else 0) and ``scale`` = 1 / norm of
+    ``X - shift`` (0 for a zero row), in float64."""
+    n, dim = X.shape
+    for i in prange(n):
+        mean = 0.0
+        if center:
+            for j in range(dim):
+                mean += np.float64(X[i, j])
+            mean /= dim
+        sq = 0.0
+        for j in range(dim):
+            t = np.float64(X[i, j]) - mean
+            sq += t * t
+        shift[i] = mean
+        scale[i] = 1.0 / np.sqrt(sq) if sq > 0.0 else 0.0
+
+
+@kernel(parallel=True)
+def column_stats(X, row_shift, row_scale, mins, maxs, sums, sumsqs):
+    """Per-column min, max, sum and sum of squares of ``(X - row_shift) * row_scale``.
+
+    Row block ``b`` of ``mins.shape[0]`` equal blocks writes row ``b`` of each output; the
+    caller combines the blocks in a fixed order, so the sums do not depend on the thread
+    count.
+    """
+    n, dim = X.shape
+    n_blocks = mins.shape[0]
+    for b in prange(n_blocks):
+        lo = b * n // n_blocks
+        hi = (b + 1) * n // n_blocks
+        for j in range(dim):
+            mins[b, j] = np.inf
+            maxs[b, j] = -np.inf
+            sums[b, j] = 0.0
+            sumsqs[b, j] = 0.0
+        for i in range(lo, hi):
+            for j in range(dim):
+                v = (np.float64(X[i, j]) - row_shift[i]) * row_scale[i]
+                mins[b, j] = min(mins[b, j], v)
+                maxs[b, j] = max(maxs[b, j], v)
+                sums[b, j] += v
+                sumsqs[b, j] += v * v
+
+
+@kernel(parallel=True)
+def quantize_rows(X, row_shift, row_scale, col_min, step, out):
+    """``out = rint(((X - row_shift) * row_scale - col_min) / step)`` as uint16.
+
+    One global ``step`` keeps the metric isotropic: distances between codes are the true
+    ones divided by ``step`` (up to rounding), while the per-column offsets cancel in
+    every difference.
+    """
+    n, dim = X.shape
+    inv = 1.0 / step
+    for i in prange(n):
+        for j in range(dim):
+            v = ((np.float64(X[i, j]) - row_shift[i]) * row_scale[i] - col_min[j]) * inv
+            out[i, j] = np.uint16(min(max(np.rint(v), 0.0), QUANT_LEVELS))
+
+
+@kernel(parallel=True)
+def scale_rows(X, row_shift, row_scale, out):
+    """``out = (X - row_shift) * row_scale`` rounded to float32."""
+    n, dim = X.shape
+    for i in prange(n):
+        for j in range(dim):
+            out[i, j] = np.float32((np.float64(X[i, j]) - row_shift[i]) * row_scale[i])
 
 
 # ---------------------------------------------------------------------------------- heaps
@@ -256,7 +378,7 @@ def _build_tree(data, seed, tree, leaf_size, order, leaf_starts):
     for i in range(n):
         order[i] = i
     scratch = np.empty(n, dtype=order.dtype)
-    normal = np.empty(dim, dtype=data.dtype)
+    normal = np.empty(dim, dtype=np.float32)
     stack_lo = np.empty(n + 1, dtype=np.int64)
     stack_hi = np.empty(n + 1, dtype=np.int64)
     top = 0
@@ -275,36 +397,37 @@ def _build_tree(data, seed, tree, leaf_size, order, leaf_starts):
             n_leaves += 1
             continue
         node += 1
-        r = hash4(seed, tree, node, 0)
+        r = hash4(seed, _TREE_STREAM + tree, node, 0)
         a = lo + np.int64(r % np.uint64(size))
-        r = hash4(seed, tree, node, 1)
+        r = hash4(seed, _TREE_STREAM + tree, node, 1)
         b = lo + np.int64(r % np.uint64(size - 1))
         if b >= a:
             b += 1
         xa = data[order[a]]
         xb = data[order[b]]
-        # Hyperplane arithmetic in the data's dtype: it decides only which side a point
-        # goes to, and float32 halves the cost of this O(n d) pass.
-        offset = xa[0] - xa[0]
+        # float32 arithmetic, like the distances: it only decides the side of a point.
+        offset = np.float32(0.0)
         for j in range(dim):
-            normal[j] = xa[j] - xb[j]
-            offset += normal[j] * (xa[j] + xb[j])
-        offset *= 0.5
+            fa = np.float32(xa[j])
+            fb = np.float32(xb[j])
+            normal[j] = fa - fb
+            offset += (fa - fb) * (fa + fb)
+        offset *= np.float32(0.5)
         n_left = 0
         n_right = 0
         for m in range(lo, hi):
             point = order[m]
             x = data[point]
-            margin = x[0] - x[0]
+            margin = np.float32(0.0)
             for j in range(dim):
-                margin += normal[j] * x[j]
+                margin += normal[j] * np.float32(x[j])
             margin -= offset
             if margin > 0:
                 left = True
             elif margin < 0:
                 left = False
             else:
-                left = (hash4(seed, tree, node, 2 + point) & np.uint64(1)) == 0
+                left = (hash4(seed, _TREE_STREAM + tree, node, 2 + point) & np.uint64(1)) == 0
             if left:
                 scratch[n_left] = point
                 n_left += 1
@@ -328,7 +451,7 @@ def _build_tree(data, seed, tree, leaf_size, order, leaf_starts):
 
 @kernel(parallel=True)
 def build_forest(data, seed, leaf_size, orders, leaf_starts, n_leaves):
-    """Build ``orders.shape[0]`` trees in parallel, tree ``t`` from hash stream ``(seed, t)``.
+    """Build ``orders.shape[0]`` trees in parallel, tree ``t`` from its own hash stream.
 
     Parameters
     ----------
@@ -371,6 +494,30 @@ def add_leaf_pairs(data, metric, p, order, leaf_starts, n_leaves, heap_idx, heap
                     _heap_offer(heap_idx[u], heap_dist[u], heap_flag[u], d, v, 1)
                 if need_v:
                     _heap_offer(heap_idx[v], heap_dist[v], heap_flag[v], d, u, 1)
+
+
+@kernel(parallel=True)
+def fill_random(data, metric, p, seed, heap_idx, heap_dist, heap_flag):
+    """Complete every row that the trees left short with pseudo-random points.
+
+    A row of a small leaf would otherwise keep empty slots, and a group of points that
+    only ever meet each other could never be left by NN-descent. The random points come
+    from hash ``(seed, _FILL_STREAM, i, attempt)``; after ``4 K`` attempts the remaining
+    points are scanned in order, so a row always fills when ``n - 1 >= K``.
+    """
+    n, size = heap_idx.shape
+    for i in prange(n):
+        attempt = 0
+        while heap_idx[i, 0] < 0:  # an empty slot sorts above every real entry
+            if attempt < 4 * size:
+                w = np.int64(hash4(seed, _FILL_STREAM, i, attempt) % np.uint64(n))
+            else:
+                w = (i + 1 + attempt - 4 * size) % n
+            attempt += 1
+            if w == i or _heap_contains(heap_idx[i], w):
+                continue
+            d = _reduced_distance(data[i], data[w], metric, p, EMPTY)
+            _heap_offer(heap_idx[i], heap_dist[i], heap_flag[i], d, w, 1)
 
 
 # ------------------------------------------------------------------------------ NN-descent
@@ -455,7 +602,8 @@ def build_candidates(heap_idx, heap_flag, rev_starts, rev_sources, rev_flags, se
                      new_cand, old_cand, n_new_out, n_old_out):
     """Per point, sample at most ``cap`` new and ``cap`` old neighbours (forward or reverse).
 
-    The sample keeps the entries of smallest hash ``(seed, round_, u, v)``, so it is a fixed
+    The sample keeps the entries of smallest hash ``(seed, round_, u, v)`` (in the round's
+    stream), so it is a fixed
     function of the graph. Forward "new" entries that made it into the sample are marked
     old in the point's own row: they are being joined now. ``n_new_out`` and ``n_old_out``
     receive the list lengths; unused slots hold -1.
@@ -473,14 +621,14 @@ def build_candidates(heap_idx, heap_flag, rev_starts, rev_sources, rev_flags, se
             v = heap_idx[u, m]
             if v < 0:
                 continue
-            pr = hash4(seed, round_, u, v)
+            pr = hash4(seed, _ROUND_STREAM + round_, u, v)
             if heap_flag[u, m]:
                 n_new = _select_insert(new_row, new_prio, n_new, cap, v, pr)
             else:
                 n_old = _select_insert(old_row, old_prio, n_old, cap, v, pr)
         for e in range(rev_starts[u], rev_starts[u + 1]):
             v = rev_sources[e]
-            pr = hash4(seed, round_, u, v)
+            pr = hash4(seed, _ROUND_STREAM + round_, u, v)
             if rev_flags[e]:
                 n_new = _select_insert(new_row, new_prio, n_new, cap, v, pr)
             else:
@@ -544,7 +692,7 @@ def _sqeuclidean_four(x, y0, y1, y2, y3, t0, t1, t2, t3):
     """
     dim = x.shape[0]
     n_blocks = dim // _BLOCK
-    zero = x[0] - x[0]
+    zero = np.float32(0.0)
     a0 = zero
     a1 = zero
     a2 = zero
@@ -556,14 +704,14 @@ def _sqeuclidean_four(x, y0, y1, y2, y3, t0, t1, t2, t3):
         s2 = zero
         s3 = zero
         for j in range(_BLOCK):
-            xv = x[offset + j]
-            d = xv - y0[offset + j]
+            xv = np.float32(x[offset + j])
+            d = xv - np.float32(y0[offset + j])
             s0 += d * d
-            d = xv - y1[offset + j]
+            d = xv - np.float32(y1[offset + j])
             s1 += d * d
-            d = xv - y2[offset + j]
+            d = xv - np.float32(y2[offset + j])
             s2 += d * d
-            d = xv - y3[offset + j]
+            d = xv - np.float32(y3[offset + j])
             s3 += d * d
         a0 += s0
         a1 += s1
@@ -576,14 +724,14 @@ def _sqeuclidean_four(x, y0, y1, y2, y3, t0, t1, t2, t3):
     s2 = zero
     s3 = zero
     for j in range(n_blocks * _BLOCK, dim):
-        xv = x[j]
-        d = xv - y0[j]
+        xv = np.float32(x[j])
+        d = xv - np.float32(y0[j])
         s0 += d * d
-        d = xv - y1[j]
+        d = xv - np.float32(y1[j])
         s1 += d * d
-        d = xv - y2[j]
+        d = xv - np.float32(y2[j])
         s2 += d * d
-        d = xv - y3[j]
+        d = xv - np.float32(y3[j])
         s3 += d * d
     return np.float64(a0 + s0), np.float64(a1 + s1), np.float64(a2 + s2), np.float64(a3 + s3)
 
@@ -593,7 +741,7 @@ def _manhattan_four(x, y0, y1, y2, y3, t0, t1, t2, t3):
     """Manhattan analogue of :func:`_sqeuclidean_four`."""
     dim = x.shape[0]
     n_blocks = dim // _BLOCK
-    zero = x[0] - x[0]
+    zero = np.float32(0.0)
     a0 = zero
     a1 = zero
     a2 = zero
@@ -605,11 +753,11 @@ def _manhattan_four(x, y0, y1, y2, y3, t0, t1, t2, t3):
         s2 = zero
         s3 = zero
         for j in range(_BLOCK):
-            xv = x[offset + j]
-            s0 += abs(xv - y0[offset + j])
-            s1 += abs(xv - y1[offset + j])
-            s2 += abs(xv - y2[offset + j])
-            s3 += abs(xv - y3[offset + j])
+            xv = np.float32(x[offset + j])
+            s0 += abs(xv - np.float32(y0[offset + j]))
+            s1 += abs(xv - np.float32(y1[offset + j]))
+            s2 += abs(xv - np.float32(y2[offset + j]))
+            s3 += abs(xv - np.float32(y3[offset + j]))
         a0 += s0
         a1 += s1
         a2 += s2
@@ -621,11 +769,11 @@ def _manhattan_four(x, y0, y1, y2, y3, t0, t1, t2, t3):
     s2 = zero
     s3 = zero
     for j in range(n_blocks * _BLOCK, dim):
-        xv = x[j]
-        s0 += abs(xv - y0[j])
-        s1 += abs(xv - y1[j])
-        s2 += abs(xv - y2[j])
-        s3 += abs(xv - y3[j])
+        xv = np.float32(x[j])
+        s0 += abs(xv - np.float32(y0[j]))
+        s1 += abs(xv - np.float32(y1[j]))
+        s2 += abs(xv - np.float32(y2[j]))
+        s3 += abs(xv - np.float32(y3[j]))
     return np.float64(a0 + s0), np.float64(a1 + s1), np.float64(a2 + s2), np.float64(a3 + s3)
 
 
@@ -822,54 +970,27 @@ def join_round(data, metric, p, visit_order, chunk, n_target_blocks, new_cand, o
 
 
 @kernel(parallel=True)
-def fill_incomplete(data, metric, p, rows, heap_idx, heap_dist, heap_flag):
-    """Exact search for the listed rows, for the rare row the descent could not fill."""
-    n = data.shape[0]
-    for r in prange(rows.shape[0]):
-        i = rows[r]
-        for w in range(n):
-            if w == i or _heap_contains(heap_idx[i], w):
-                continue
-            d = _reduced_distance(data[i], data[w], metric, p, heap_dist[i, 0])
-            _heap_offer(heap_idx[i], heap_dist[i], heap_flag[i], d, w, 0)
+def finalize(X, metric, p, row_shift, row_scale, visit_order, heap_idx, out_idx, out_dist):
+    """Write the output rows: self first at 0, then the ``k - 1`` nearest of the heap.
 
-
-@kernel()
-def _true_distance(reduced, metric, p):
-    if metric == SQEUCLIDEAN:
-        return np.sqrt(reduced)
-    if metric == MINKOWSKI:
-        return reduced ** (1.0 / p)
-    if metric == COSINE or metric == CORRELATION:
-        # Unit rows: 1 - cos = |x - y|^2 / 2, which unlike 1 - x.y keeps full relative
-        # precision for close pairs and is exactly 0 for duplicates.
-        return min(0.5 * reduced, 2.0)
-    return reduced
-
-
-@kernel(parallel=True)
-def finalize(heap_idx, heap_dist, out_metric, p, zero_rows, out_idx, out_dist):
-    """Write the output rows: self first at 0, then the ``k - 1`` nearest.
-
-    The search distances are turned into the metric's (a monotone map, after which the
-    row is sorted again by ``(distance, index)`` because rounding may create ties). For
-    COSINE and CORRELATION, a pair with a zero row (``zero_rows``) is at distance 1, as in
-    scikit-learn.
+    The heap's entries are re-measured exactly on the caller's ``X`` (see
+    :func:`exact_distance`), so the search array's rounding or quantisation never reaches
+    the output, and each row is sorted by ``(distance, index)``. Rows are taken in
+    ``visit_order`` so that neighbouring rows of ``X`` are reused from cache.
     """
     n, k_out = out_idx.shape
-    for i in prange(n):
+    size = heap_idx.shape[1]
+    for position in prange(n):
+        i = visit_order[position]
         row_idx = heap_idx[i].copy()
-        row_dist = heap_dist[i].copy()
+        row_dist = np.empty(size, dtype=np.float64)
+        for m in range(size):
+            j = row_idx[m]
+            row_dist[m] = exact_distance(X[i], X[j], metric, p, row_shift[i], row_scale[i],
+                                         row_shift[j], row_scale[j])
         _sort_row(row_idx, row_dist)
-        keep_idx = row_idx[: k_out - 1].copy()
-        keep_dist = np.empty(k_out - 1, dtype=np.float64)
-        for m in range(k_out - 1):
-            keep_dist[m] = _true_distance(row_dist[m], out_metric, p)
-            if zero_rows[i] or zero_rows[keep_idx[m]]:
-                keep_dist[m] = 1.0
-        _sort_row(keep_idx, keep_dist)
         out_idx[i, 0] = i
         out_dist[i, 0] = 0.0
         for m in range(k_out - 1):
-            out_idx[i, m + 1] = keep_idx[m]
-            out_dist[i, m + 1] = keep_dist[m]
+            out_idx[i, m + 1] = row_idx[m]
+            out_dist[i, m + 1] = row_dist[m]
