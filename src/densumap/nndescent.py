@@ -257,15 +257,19 @@ def _search_graph(data, s):
     orders = np.empty((s.n_trees, n), dtype=np.int32)
     leaf_starts = np.empty((s.n_trees, n + 1), dtype=np.int64)
     n_leaves = np.empty(s.n_trees, dtype=np.int64)
+    # Scratch rows of the leaf and local joins, indexed by numba's thread id (which is
+    # below the size of its thread pool); they never influence the result.
+    cap = s.max_candidates
+    n_threads = numba.config.NUMBA_NUM_THREADS
+    rows = np.empty((n_threads, max(2 * cap, s.leaf_size), data.shape[1]), dtype=np.float32)
     _k.build_forest(data, s.seed, s.leaf_size, orders, leaf_starts, n_leaves)
     for t in range(s.n_trees):
         _k.add_leaf_pairs(data, s.search_metric, s.p, orders[t], leaf_starts[t], n_leaves[t],
-                          heap_idx, heap_dist, heap_flag)
+                          heap_idx, heap_dist, heap_flag, rows)
     _k.fill_random(data, s.search_metric, s.p, s.seed, heap_idx, heap_dist, heap_flag)
     visit_order = orders[0].copy()
     del orders, leaf_starts
 
-    cap = s.max_candidates
     rev_starts = np.empty(n + 1, dtype=np.int64)
     rev_sources = np.empty(n * K, dtype=np.int32)
     rev_flags = np.empty(n * K, dtype=np.uint8)
@@ -273,20 +277,15 @@ def _search_graph(data, s):
     old_cand = np.empty((n, cap), dtype=np.int32)
     n_new = np.empty(n, dtype=np.int64)
     n_old = np.empty(n, dtype=np.int64)
-    hub_starts = np.empty(n + 1, dtype=np.int64)
-    hubs = np.empty(2 * n * cap, dtype=np.int32)
-    hub_new = np.empty(2 * n * cap, dtype=np.uint8)
-    # Scratch indexed by numba's thread id, which is below the size of its thread pool.
-    seen = np.empty((numba.config.NUMBA_NUM_THREADS, n), dtype=np.int32)
+    ids = np.empty((n_threads, 2 * cap), dtype=np.int32)
+    thresholds = np.empty((n_threads, 2 * cap), dtype=np.float64)
     for round_ in range(s.n_iters):
         _k.reverse_edges(heap_idx, heap_flag, rev_starts, rev_sources, rev_flags)
         _k.build_candidates(heap_idx, heap_flag, rev_starts, rev_sources, rev_flags, s.seed,
                             round_, new_cand, old_cand, n_new, n_old)
-        _k.transpose_candidates(new_cand, old_cand, hub_starts, hubs, hub_new)
-        seen.fill(-1)
         changed = _k.join_round(data, s.search_metric, s.p, visit_order, _CHUNK,
-                                _TARGET_BLOCKS, new_cand, old_cand, n_new, n_old, hub_starts,
-                                hubs, hub_new, heap_idx, heap_dist, heap_flag, seen)
+                                _TARGET_BLOCKS, new_cand, old_cand, n_new, n_old, heap_idx,
+                                heap_dist, heap_flag, rows, ids, thresholds)
         if changed < _DELTA * n * K:
             break
     return heap_idx, visit_order

@@ -283,9 +283,12 @@ def quantize_rows(X, row_shift, row_scale, col_min, step, out):
     n, dim = X.shape
     inv = 1.0 / step
     for i in prange(n):
+        shift = row_shift[i]
+        scale = row_scale[i] * inv
         for j in range(dim):
-            v = ((np.float64(X[i, j]) - row_shift[i]) * row_scale[i] - col_min[j]) * inv
-            out[i, j] = np.uint16(min(max(np.rint(v), 0.0), QUANT_LEVELS))
+            v = (np.float64(X[i, j]) - shift) * scale - col_min[j] * inv
+            # v >= 0 up to rounding, so adding 0.5 and truncating rounds to nearest.
+            out[i, j] = np.uint16(min(max(v + 0.5, 0.0), QUANT_LEVELS + 0.49))
 
 
 @kernel(parallel=True)
@@ -466,34 +469,71 @@ def build_forest(data, seed, leaf_size, orders, leaf_starts, n_leaves):
         n_leaves[t] = _build_tree(data, seed, t, leaf_size, orders[t], leaf_starts[t])
 
 
+@kernel()
+def _gather_rows(data, ids, m, rows):
+    """Copy rows ``ids[:m]`` of ``data`` to the float32 scratch ``rows``."""
+    dim = data.shape[1]
+    for a in range(m):
+        source = data[ids[a]]
+        row = rows[a]
+        for j in range(dim):
+            row[j] = np.float32(source[j])
+
+
+@kernel()
+def _offer_both(a, b, d, heap_idx, heap_dist, heap_flag):
+    if not _heap_contains(heap_idx[a], b):
+        _heap_offer(heap_idx[a], heap_dist[a], heap_flag[a], d, b, 1)
+    if not _heap_contains(heap_idx[b], a):
+        _heap_offer(heap_idx[b], heap_dist[b], heap_flag[b], d, a, 1)
+
+
 @kernel(parallel=True)
-def add_leaf_pairs(data, metric, p, order, leaf_starts, n_leaves, heap_idx, heap_dist, heap_flag):
+def add_leaf_pairs(data, metric, p, order, leaf_starts, n_leaves, heap_idx, heap_dist, heap_flag,
+                   rows):
     """Offer every pair of points sharing a leaf of one tree to both points' heaps.
 
     The leaves of one tree are disjoint, so the iteration of a leaf is the only writer of
-    its points' heaps.
+    its points' heaps. A leaf's rows are first copied to the float32 scratch ``rows``
+    (indexed by thread id, at least ``leaf_size`` rows) and its pairs measured from cache,
+    four at a time, as in :func:`_local_join`.
     """
+    four = metric == SQEUCLIDEAN or metric == MANHATTAN
     for leaf in prange(n_leaves):
         lo = leaf_starts[leaf]
-        hi = leaf_starts[leaf + 1]
-        for a in range(lo, hi):
-            u = order[a]
-            for b in range(a + 1, hi):
-                v = order[b]
-                need_u = not _heap_contains(heap_idx[u], v)
-                need_v = not _heap_contains(heap_idx[v], u)
-                if not (need_u or need_v):
-                    continue
-                threshold = -1.0
-                if need_u:
-                    threshold = max(threshold, heap_dist[u, 0])
-                if need_v:
-                    threshold = max(threshold, heap_dist[v, 0])
-                d = _reduced_distance(data[u], data[v], metric, p, threshold)
-                if need_u:
-                    _heap_offer(heap_idx[u], heap_dist[u], heap_flag[u], d, v, 1)
-                if need_v:
-                    _heap_offer(heap_idx[v], heap_dist[v], heap_flag[v], d, u, 1)
+        m = leaf_starts[leaf + 1] - lo
+        ids = order[lo:lo + m]
+        scratch = rows[get_thread_id()]
+        _gather_rows(data, ids, m, scratch)
+        for a in range(m - 1):
+            x = scratch[a]
+            ia = ids[a]
+            b = a + 1
+            while four and b + 4 <= m:
+                ta = heap_dist[ia, 0]
+                t0 = max(ta, heap_dist[ids[b], 0])
+                t1 = max(ta, heap_dist[ids[b + 1], 0])
+                t2 = max(ta, heap_dist[ids[b + 2], 0])
+                t3 = max(ta, heap_dist[ids[b + 3], 0])
+                if metric == SQEUCLIDEAN:
+                    d0, d1, d2, d3 = _sqeuclidean_four(x, scratch[b], scratch[b + 1],
+                                                       scratch[b + 2], scratch[b + 3],
+                                                       t0, t1, t2, t3)
+                else:
+                    d0, d1, d2, d3 = _manhattan_four(x, scratch[b], scratch[b + 1],
+                                                     scratch[b + 2], scratch[b + 3],
+                                                     t0, t1, t2, t3)
+                _offer_both(ia, ids[b], d0, heap_idx, heap_dist, heap_flag)
+                _offer_both(ia, ids[b + 1], d1, heap_idx, heap_dist, heap_flag)
+                _offer_both(ia, ids[b + 2], d2, heap_idx, heap_dist, heap_flag)
+                _offer_both(ia, ids[b + 3], d3, heap_idx, heap_dist, heap_flag)
+                b += 4
+            while b < m:
+                ib = ids[b]
+                d = _reduced_distance(x, scratch[b], metric, p,
+                                      max(heap_dist[ia, 0], heap_dist[ib, 0]))
+                _offer_both(ia, ib, d, heap_idx, heap_dist, heap_flag)
+                b += 1
 
 
 @kernel(parallel=True)
@@ -649,40 +689,6 @@ def build_candidates(heap_idx, heap_flag, rev_starts, rev_sources, rev_flags, se
 
 
 @kernel()
-def transpose_candidates(new_cand, old_cand, starts, hubs, hub_new):
-    """CSR of the hubs of each point: the ``u`` whose candidate lists contain it.
-
-    ``hub_new`` records whether the point sits in the hub's new list. Serial on purpose,
-    like :func:`reverse_edges`.
-    """
-    n, cap = new_cand.shape
-    starts[:] = 0
-    for u in range(n):
-        for m in range(cap):
-            i = new_cand[u, m]
-            if i >= 0:
-                starts[i + 1] += 1
-            i = old_cand[u, m]
-            if i >= 0:
-                starts[i + 1] += 1
-    for i in range(n):
-        starts[i + 1] += starts[i]
-    fill = starts[:-1].copy()
-    for u in range(n):
-        for m in range(cap):
-            i = new_cand[u, m]
-            if i >= 0:
-                hubs[fill[i]] = u
-                hub_new[fill[i]] = 1
-                fill[i] += 1
-            i = old_cand[u, m]
-            if i >= 0:
-                hubs[fill[i]] = u
-                hub_new[fill[i]] = 0
-                fill[i] += 1
-
-
-@kernel()
 def _sqeuclidean_four(x, y0, y1, y2, y3, t0, t1, t2, t3):
     """Squared distances of ``x`` to four rows at once, sharing the loads of ``x``.
 
@@ -778,167 +784,140 @@ def _manhattan_four(x, y0, y1, y2, y3, t0, t1, t2, t3):
 
 
 @kernel()
-def _join_point(data, metric, p, i, new_cand, old_cand, n_new, n_old, hub_starts, hubs,
-                hub_new, prev_root, heap_idx, heap_dist, heap_flag, mark, cand, cand_d,
-                out_target, out_dist, out_start):
-    """The local join seen from point ``i``, for the pairs ``(i, w)`` with ``w > i``.
-
-    Candidates ``w`` are the points that share a hub ``u`` with ``i`` (both in ``u``'s
-    candidate lists, not both in its old list), each once. Row ``i`` is updated directly;
-    the offer of ``i`` to ``w`` is written to ``out_*[out_start:]`` unless it cannot beat
-    the threshold ``prev_root[w]`` that ``w``'s row had at the start of the round. A ``w``
-    already in row ``i`` costs no distance: its value is in the row. Returns the number of
-    offers written.
-    """
-    stamp = np.int32(i)
-    member = np.int32(-2 - i)
-    row_idx = heap_idx[i]
-    row_dist = heap_dist[i]
-    row_flag = heap_flag[i]
-    mark[i] = stamp
-    for m in range(row_idx.shape[0]):
-        if row_idx[m] > i:
-            mark[row_idx[m]] = member
-    n_out = 0
-    n_cand = 0
-    for e in range(hub_starts[i], hub_starts[i + 1]):
-        u = hubs[e]
-        for side in range(2):
-            if side == 0:
-                lst = new_cand[u]
-                size = n_new[u]
-            else:
-                if not hub_new[e]:
-                    break
-                lst = old_cand[u]
-                size = n_old[u]
-            for m in range(size):
-                w = lst[m]
-                if w <= i:
-                    continue
-                state = mark[w]
-                if state == stamp:
-                    continue
-                if state == member:
-                    for r in range(row_idx.shape[0]):
-                        if row_idx[r] == w:
-                            if row_dist[r] <= prev_root[w]:
-                                out_target[out_start + n_out] = w
-                                out_dist[out_start + n_out] = row_dist[r]
-                                n_out += 1
-                            break
-                else:
-                    cand[n_cand] = w
-                    n_cand += 1
-                mark[w] = stamp
-    x = data[i]
-    c = 0
-    if metric == SQEUCLIDEAN or metric == MANHATTAN:
-        while c + 4 <= n_cand:
-            w0 = cand[c]
-            w1 = cand[c + 1]
-            w2 = cand[c + 2]
-            w3 = cand[c + 3]
-            root = row_dist[0]
-            if metric == SQEUCLIDEAN:
-                d0, d1, d2, d3 = _sqeuclidean_four(
-                    x, data[w0], data[w1], data[w2], data[w3], max(root, prev_root[w0]),
-                    max(root, prev_root[w1]), max(root, prev_root[w2]), max(root, prev_root[w3]))
-            else:
-                d0, d1, d2, d3 = _manhattan_four(
-                    x, data[w0], data[w1], data[w2], data[w3], max(root, prev_root[w0]),
-                    max(root, prev_root[w1]), max(root, prev_root[w2]), max(root, prev_root[w3]))
-            cand_d[c] = d0
-            cand_d[c + 1] = d1
-            cand_d[c + 2] = d2
-            cand_d[c + 3] = d3
-            for q in range(c, c + 4):
-                _heap_offer(row_idx, row_dist, row_flag, cand_d[q], cand[q], 2)
-            c += 4
-    while c < n_cand:
-        w = cand[c]
-        cand_d[c] = _reduced_distance(x, data[w], metric, p, max(row_dist[0], prev_root[w]))
-        _heap_offer(row_idx, row_dist, row_flag, cand_d[c], w, 2)
-        c += 1
-    for c in range(n_cand):
-        if cand_d[c] <= prev_root[cand[c]]:
-            out_target[out_start + n_out] = cand[c]
-            out_dist[out_start + n_out] = cand_d[c]
-            n_out += 1
-    return n_out
+def _emit(a, b, d, threshold_a, threshold_b, out_target, out_source, out_dist, pos):
+    """Write the offers of the pair ``(a, b)`` that may enter a row; return the new end."""
+    if a == b:
+        return pos
+    if d <= threshold_a:
+        out_target[pos] = a
+        out_source[pos] = b
+        out_dist[pos] = d
+        pos += 1
+    if d <= threshold_b:
+        out_target[pos] = b
+        out_source[pos] = a
+        out_dist[pos] = d
+        pos += 1
+    return pos
 
 
 @kernel()
-def _visit_bound(i, n_new, n_old, hub_starts, hubs, hub_new):
-    """Number of candidate visits of point ``i``: an upper bound on its offers."""
-    total = 0
-    for e in range(hub_starts[i], hub_starts[i + 1]):
-        u = hubs[e]
-        total += n_new[u]
-        if hub_new[e]:
-            total += n_old[u]
-    return total
+def _hub_offers(m_new, m_old):
+    """Most offers one hub can write: two per new-new and new-old pair."""
+    return m_new * (m_new - 1) + 2 * m_new * m_old
+
+
+@kernel()
+def _local_join(data, metric, p, u, new_cand, old_cand, n_new, n_old, roots, rows, ids,
+                thresholds, out_target, out_source, out_dist, start):
+    """The local join of hub ``u``: compare its new candidates with each other and with
+    its old ones, writing offers from ``start``; return the number written.
+
+    The candidates' rows are first copied to the float32 scratch ``rows``; the pairs are
+    then measured from cache, four at a time. Loading each row once per hub rather than
+    once per pair is what makes the join cheap: it is bound by memory traffic.
+    ``thresholds`` are the rows' current worst distances, from ``roots`` (a compact copy
+    of ``heap_dist[:, 0]``: one cache line serves eight rows); heaps are not written while
+    offers are produced, so they are read without races.
+    """
+    m_new = n_new[u]
+    m = m_new + n_old[u]
+    for a in range(m):
+        if a < m_new:
+            ids[a] = new_cand[u, a]
+        else:
+            ids[a] = old_cand[u, a - m_new]
+        thresholds[a] = roots[ids[a]]
+    _gather_rows(data, ids, m, rows)
+    pos = start
+    four = metric == SQEUCLIDEAN or metric == MANHATTAN
+    for a in range(m_new):
+        x = rows[a]
+        ia = ids[a]
+        ta = thresholds[a]
+        b = a + 1
+        while four and b + 4 <= m:
+            t0 = max(ta, thresholds[b])
+            t1 = max(ta, thresholds[b + 1])
+            t2 = max(ta, thresholds[b + 2])
+            t3 = max(ta, thresholds[b + 3])
+            if metric == SQEUCLIDEAN:
+                d0, d1, d2, d3 = _sqeuclidean_four(x, rows[b], rows[b + 1], rows[b + 2],
+                                                   rows[b + 3], t0, t1, t2, t3)
+            else:
+                d0, d1, d2, d3 = _manhattan_four(x, rows[b], rows[b + 1], rows[b + 2],
+                                                 rows[b + 3], t0, t1, t2, t3)
+            pos = _emit(ia, ids[b], d0, ta, thresholds[b], out_target, out_source, out_dist,
+                        pos)
+            pos = _emit(ia, ids[b + 1], d1, ta, thresholds[b + 1], out_target, out_source,
+                        out_dist, pos)
+            pos = _emit(ia, ids[b + 2], d2, ta, thresholds[b + 2], out_target, out_source,
+                        out_dist, pos)
+            pos = _emit(ia, ids[b + 3], d3, ta, thresholds[b + 3], out_target, out_source,
+                        out_dist, pos)
+            b += 4
+        while b < m:
+            tb = thresholds[b]
+            d = _reduced_distance(x, rows[b], metric, p, max(ta, tb))
+            pos = _emit(ia, ids[b], d, ta, tb, out_target, out_source, out_dist, pos)
+            b += 1
+    return pos - start
 
 
 @kernel(parallel=True)
 def join_round(data, metric, p, visit_order, chunk, n_target_blocks, new_cand, old_cand,
-               n_new, n_old, hub_starts, hubs, hub_new, heap_idx, heap_dist, heap_flag, seen):
-    """One NN-descent round: every candidate pair is compared once, by its smaller index.
+               n_new, n_old, heap_idx, heap_dist, heap_flag, rows, ids, thresholds):
+    """One NN-descent round: the local join of every hub, offers buffered and applied.
 
-    Points are taken in chunks of ``chunk`` positions of ``visit_order`` (a tree's leaf
-    order, so that consecutive points share candidates whose rows are still in cache: the
-    join is bound by memory traffic). For a chunk, each point ``i`` updates its own row
-    with the pairs ``(i, w > i)`` and writes offers of ``i`` to the rows ``w``; the offers
-    are then bucketed by blocks of target index (a counting sort, serial and fixed) and
-    applied, one block per iteration. No row is written by two iterations at once.
+    Hubs are taken in chunks of ``chunk`` positions of ``visit_order`` (a tree's leaf
+    order, so that consecutive hubs share candidates still in cache). For a chunk, every
+    hub writes the offers of its pairs that can beat the current worst distance of their
+    target row (:func:`_local_join`; heaps are only read); the offers are then bucketed by
+    blocks of target index (a counting sort, serial and fixed) and applied, one block per
+    iteration, so no row has two writers.
 
-    A row ends the round as the ``K`` smallest ``(distance, index)`` of its old entries
-    and of every pair offered to it; offers that are skipped or cut short could not have
-    entered. Entries inserted in the round carry flag 2, so the count of changed entries
-    does not depend on the order of the offers. ``seen`` is per-thread scratch of shape
-    (n_threads, n); it only avoids repeated work. Returns that count; flags 2 become 1.
+    A row ends the round as the ``K`` smallest ``(distance, index)`` of its old entries and
+    of every pair offered to it; offers skipped or cut short could not have entered.
+    Entries inserted in the round carry flag 2, so the count of changed entries does not
+    depend on the order of the offers. ``rows``, ``ids`` and ``thresholds`` are scratch
+    indexed by thread id (shapes (n_threads, 2 cap, d), (n_threads, 2 cap) twice); they
+    never influence the result. Returns that count; flags 2 become 1.
     """
     n = data.shape[0]
     k = heap_idx.shape[1]
-    prev_root = heap_dist[:, 0].copy()
-    bound = np.empty(n, dtype=np.int64)
-    for i in prange(n):
-        bound[i] = _visit_bound(i, n_new, n_old, hub_starts, hubs, hub_new)
+    roots = heap_dist[:, 0].copy()
     n_chunks = (n + chunk - 1) // chunk
-    chunk_size = np.zeros(n_chunks, dtype=np.int64)
+    buffer = 0
     for c in range(n_chunks):
+        size = 0
         for a in range(c * chunk, min(n, (c + 1) * chunk)):
-            chunk_size[c] += bound[visit_order[a]]
-    buffer = chunk_size.max()
+            u = visit_order[a]
+            size += _hub_offers(n_new[u], n_old[u])
+        buffer = max(buffer, size)
     out_target = np.empty(buffer, dtype=np.int32)
     out_source = np.empty(buffer, dtype=np.int32)
     out_dist = np.empty(buffer, dtype=np.float64)
     sorted_target = np.empty(buffer, dtype=np.int32)
     sorted_source = np.empty(buffer, dtype=np.int32)
     sorted_dist = np.empty(buffer, dtype=np.float64)
-    max_bound = bound.max()
     block_width = (n + n_target_blocks - 1) // n_target_blocks
+    starts = np.empty(chunk + 1, dtype=np.int64)
+    n_out = np.empty(chunk, dtype=np.int64)
+    block_start = np.empty(n_target_blocks + 1, dtype=np.int64)
     for c in range(n_chunks):
         lo = c * chunk
         hi = min(n, lo + chunk)
-        starts = np.empty(hi - lo + 1, dtype=np.int64)
         starts[0] = 0
         for a in range(lo, hi):
-            starts[a - lo + 1] = starts[a - lo] + bound[visit_order[a]]
-        n_out = np.zeros(hi - lo, dtype=np.int64)
+            u = visit_order[a]
+            starts[a - lo + 1] = starts[a - lo] + _hub_offers(n_new[u], n_old[u])
         for a in prange(lo, hi):
-            i = visit_order[a]
-            cand = np.empty(max_bound, dtype=np.int32)
-            cand_d = np.empty(max_bound, dtype=np.float64)
-            start = starts[a - lo]
-            count = _join_point(data, metric, p, i, new_cand, old_cand, n_new, n_old,
-                                hub_starts, hubs, hub_new, prev_root, heap_idx, heap_dist,
-                                heap_flag, seen[get_thread_id()], cand, cand_d, out_target,
-                                out_dist, start)
-            for e in range(start, start + count):
-                out_source[e] = i
-            n_out[a - lo] = count
-        block_start = np.zeros(n_target_blocks + 1, dtype=np.int64)
+            t = get_thread_id()
+            n_out[a - lo] = _local_join(data, metric, p, visit_order[a], new_cand, old_cand,
+                                        n_new, n_old, roots, rows[t], ids[t],
+                                        thresholds[t], out_target, out_source, out_dist,
+                                        starts[a - lo])
+        block_start[:] = 0
         for a in range(hi - lo):
             for e in range(starts[a], starts[a] + n_out[a]):
                 block_start[out_target[e] // block_width + 1] += 1
@@ -958,6 +937,7 @@ def join_round(data, metric, p, visit_order, chunk, n_target_blocks, new_cand, o
                 i = sorted_source[e]
                 if not _heap_contains(heap_idx[w], i):
                     _heap_offer(heap_idx[w], heap_dist[w], heap_flag[w], sorted_dist[e], i, 2)
+                    roots[w] = heap_dist[w, 0]
     changed = 0
     for i in prange(n):
         row_changed = 0
