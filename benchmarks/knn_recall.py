@@ -1,0 +1,95 @@
+"""Time and recall of densumap's approximate kNN against pynndescent on Fashion-MNIST.
+
+Usage::
+
+    PYTHONPATH=src python benchmarks/knn_recall.py [--n 20000] [--k 15] [--queries 1000]
+
+Recall is measured on a fixed random sample of query rows against exact brute-force
+neighbours (scikit-learn), counting the point itself as a neighbour for both methods.
+Each method is called once to compile before it is timed.
+"""
+import argparse
+import gzip
+import os
+import time
+
+import numpy as np
+from sklearn.neighbors import NearestNeighbors
+
+DEFAULT_PATH = "/work/shared/data/fashion-mnist/train-images-idx3-ubyte.gz"
+
+
+def read_idx_images(path, n):
+    """First ``n`` images of an IDX3 uint8 file (gzip), as float32 rows."""
+    with gzip.open(path, "rb") as f:
+        header = np.frombuffer(f.read(16), dtype=">u4")
+        if header[0] != 2051:
+            raise ValueError(f"{path}: not an IDX3 ubyte file (magic {header[0]}).")
+        count, rows, cols = (int(v) for v in header[1:])
+        n = min(n, count)
+        pixels = np.frombuffer(f.read(n * rows * cols), dtype=np.uint8)
+    return pixels.reshape(n, rows * cols).astype(np.float32)
+
+
+def recall(found, exact):
+    return float(np.mean([len(set(a) & set(b)) / len(b) for a, b in zip(found, exact)]))
+
+
+def timed(fn, repeats):
+    best = np.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, out
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--path", default=DEFAULT_PATH)
+    parser.add_argument("--n", type=int, default=20000)
+    parser.add_argument("--k", type=int, default=15)
+    parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--n-trees", type=int, default=None)
+    parser.add_argument("--leaf-size", type=int, default=None)
+    parser.add_argument("--n-iters", type=int, default=None)
+    parser.add_argument("--skip-pynndescent", action="store_true")
+    args = parser.parse_args()
+
+    import numba
+
+    from densumap.nndescent import approximate_knn, default_parameters
+
+    X = read_idx_images(args.path, args.n)
+    n, k = X.shape[0], args.k
+    queries = np.sort(np.random.default_rng(0).choice(n, size=min(args.queries, n), replace=False))
+    exact = NearestNeighbors(n_neighbors=k, algorithm="brute").fit(X)
+    exact_idx = exact.kneighbors(X[queries], return_distance=False)
+    print(f"data: {n} x {X.shape[1]} float32, k={k}, {len(queries)} queries, "
+          f"numba threads={numba.get_num_threads()}, cpus={os.cpu_count()}")
+
+    opts = dict(n_trees=args.n_trees, leaf_size=args.leaf_size, n_iters=args.n_iters)
+    approximate_knn(X[:2000], k, random_state=42, **opts)  # compile (or load the cache)
+    t, (idx, _) = timed(lambda: approximate_knn(X, k, random_state=42, **opts), args.repeats)
+    chosen = default_parameters(n, k)
+    used = tuple(v if v is not None else d for v, d in zip(
+        (args.n_trees, args.leaf_size, args.n_iters), chosen))
+    print(f"densumap approximate_knn  time {t:7.2f} s  recall {recall(idx[queries], exact_idx):.4f}"
+          f"  (n_trees, leaf_size, n_iters) = {used}")
+
+    if not args.skip_pynndescent:
+        from pynndescent import NNDescent
+
+        NNDescent(X[:2000], n_neighbors=k, random_state=42).neighbor_graph  # compile
+
+        def run_pynndescent():
+            return NNDescent(X, n_neighbors=k, random_state=42).neighbor_graph
+
+        t, (idx, _) = timed(run_pynndescent, args.repeats)
+        print(f"pynndescent NNDescent     time {t:7.2f} s  recall "
+              f"{recall(idx[queries], exact_idx):.4f}")
+
+
+if __name__ == "__main__":
+    main()

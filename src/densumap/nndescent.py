@@ -1,0 +1,291 @@
+"""Deterministic approximate k-nearest neighbours: random-projection trees + NN-descent.
+
+The result depends only on ``(X, n_neighbors, metric, metric_kwds, random_state)`` and the
+three size parameters, never on the number of numba threads or on their scheduling (see
+:mod:`densumap._kernels.nndescent` for how). The kernels use all threads.
+"""
+import math
+import numbers
+from typing import NamedTuple
+
+import numba
+import numpy as np
+from sklearn.utils import check_random_state
+
+from ._kernels import nndescent as _k
+
+_METRICS = ("euclidean", "cosine", "correlation", "manhattan", "chebyshev", "minkowski")
+_ALIASES = {"l2": "euclidean", "l1": "manhattan", "taxicab": "manhattan",
+            "cityblock": "manhattan", "linfinity": "chebyshev", "linf": "chebyshev"}
+
+# Stop the descent once a round changes fewer than this fraction of the n * K entries.
+_DELTA = 0.001
+# Points per chunk of a join round, and blocks of target rows its offers are bucketed into.
+# Both fixed, so that the work split never depends on the thread count.
+_CHUNK = 2048
+_TARGET_BLOCKS = 256
+# The search runs on uint16 codes when rows have at least this many coordinates (below,
+# memory traffic is not what limits it) and the quantisation step is at most this
+# fraction of the root-mean-square spread of the coordinates.
+_QUANTIZE_MIN_DIM = 32
+_QUANTIZE_MAX_STEP = 2e-4
+# Rows used as float32 search data directly must keep squared sums finite in float32.
+_FLOAT32_SAFE = 1e15
+
+
+class _Search(NamedTuple):
+    """Resolved parameters of one search, in the form the kernels take them."""
+
+    search_metric: int   # code the trees and the descent compare with
+    output_metric: int   # code the reported distances are computed with
+    p: float             # Minkowski exponent (unused by the other metrics)
+    seed: int
+    n_trees: int
+    leaf_size: int
+    n_iters: int
+    max_candidates: int
+    heap_size: int
+
+
+def approximate_knn(X, n_neighbors, metric="euclidean", metric_kwds=None, random_state=0,
+                    n_trees=None, n_iters=None, leaf_size=None):
+    """Approximate k nearest neighbours of every row of ``X`` among the rows of ``X``.
+
+    The output is a deterministic function of the inputs: it is bit-identical for any
+    number of numba threads.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features), float32 or float64
+        Data, finite; not modified. A C-contiguous float32 or float64 array is read in
+        place, other arrays are converted once. The search itself runs on one extra array
+        of the same shape: uint16 codes (a quarter of float64 ``X``, half of float32) when
+        ``n_features >= 32`` and the values quantise finely enough, else a float32 copy;
+        float32 ``X`` with a metric other than cosine / correlation is searched in place
+        when it cannot be quantised.
+    n_neighbors : int
+        Number of neighbours per row, the point itself included, ``1 <= n_neighbors <=
+        n_samples``.
+    metric : {"euclidean", "cosine", "correlation", "manhattan", "chebyshev", \
+"minkowski"}, default="euclidean"
+        Also accepted: "l2", "l1", "cityblock", "taxicab", "linf", "linfinity".
+    metric_kwds : dict or None, default=None
+        ``{"p": p}`` with ``p > 0`` for ``"minkowski"`` (default 2). Ignored otherwise.
+    random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default=0
+        Seed of the tree splits and of the candidate sampling. An int is used as is; a
+        generator or None draws one int from it (so None is not reproducible).
+    n_trees : int or None, default=None
+        Number of random-projection trees; None chooses from ``n_samples`` (see
+        :func:`default_parameters`).
+    n_iters : int or None, default=None
+        Maximum number of NN-descent rounds; the descent stops earlier once a round changes
+        fewer than 0.1% of the entries. None chooses from ``n_samples``.
+    leaf_size : int or None, default=None
+        Maximum number of points in a tree leaf; None chooses from ``n_neighbors``.
+
+    Returns
+    -------
+    indices : int32 ndarray of shape (n_samples, n_neighbors)
+        Row ``i`` starts with ``i`` itself, then its neighbours by increasing distance,
+        ties broken by smaller index.
+    distances : float32 ndarray of shape (n_samples, n_neighbors)
+        The metric's true distances, recomputed in float64 from ``X`` (euclidean, not
+        squared; cosine is ``1 - cos``; correlation is ``1 - r``), 0 in column 0. A zero
+        row (cosine) or constant row (correlation) is at distance 1 from every other row,
+        as in scikit-learn.
+    """
+    X = _check_data(X)
+    n = X.shape[0]
+    k = _check_int(n_neighbors, "n_neighbors", 1)
+    if k > n:
+        raise ValueError(f"n_neighbors={n_neighbors} must not exceed n_samples={n}.")
+    search = _resolve(n, k, metric, metric_kwds, random_state, n_trees, n_iters, leaf_size)
+    indices = np.empty((n, k), dtype=np.int32)
+    distances = np.empty((n, k), dtype=np.float32)
+    if k == 1:
+        indices[:, 0] = np.arange(n, dtype=np.int32)
+        distances[:, 0] = 0.0
+        return indices, distances
+    row_shift, row_scale = _row_transform(X, search.output_metric)
+    data = _search_array(X, row_shift, row_scale, search.output_metric)
+    heap_idx, visit_order = _search_graph(data, search)
+    del data
+    _k.finalize(X, search.output_metric, search.p, row_shift, row_scale, visit_order,
+                heap_idx, indices, distances)
+    return indices, distances
+
+
+def default_parameters(n_samples, n_neighbors):
+    """Return the ``(n_trees, leaf_size, n_iters)`` chosen when they are None."""
+    n_trees = min(32, max(3, int(round(n_samples ** 0.25)) - 2))
+    leaf_size = max(30, 2 * n_neighbors)
+    n_iters = max(5, int(round(math.log2(max(n_samples, 2)))))
+    return n_trees, leaf_size, n_iters
+
+
+# ------------------------------------------------------------------------------- helpers
+
+
+def _check_data(X):
+    if not isinstance(X, np.ndarray):
+        X = np.asarray(X)
+    if X.ndim != 2:
+        raise ValueError(f"X must be a 2-D array; got an array of shape {X.shape}.")
+    if X.shape[0] < 1 or X.shape[1] < 1:
+        raise ValueError(f"X must have at least one row and one column; got shape {X.shape}.")
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64 if X.dtype.itemsize > 4 else np.float32)
+    X = np.ascontiguousarray(X)
+    # Chunked so that the check does not allocate a boolean copy of a large X.
+    step = max(1, (1 << 22) // X.shape[1])
+    for start in range(0, X.shape[0], step):
+        if not np.isfinite(X[start:start + step]).all():
+            raise ValueError("X contains NaN or infinity.")
+    return X
+
+
+def _check_int(value, name, low):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int; got {value!r}.")
+    if value < low:
+        raise ValueError(f"{name} must be >= {low}; got {value!r}.")
+    return int(value)
+
+
+def _resolve(n, k, metric, metric_kwds, random_state, n_trees, n_iters, leaf_size):
+    """Validate the options and return the resolved :class:`_Search`."""
+    if not isinstance(metric, str):
+        raise ValueError(f"metric must be one of {_METRICS}; got {metric!r}.")
+    name = _ALIASES.get(metric.lower(), metric.lower())
+    if name not in _METRICS:
+        raise ValueError(f"metric must be one of {_METRICS}; got {metric!r}.")
+    p = 2.0
+    if name == "minkowski":
+        p = float((metric_kwds or {}).get("p", 2.0))
+        if not p > 0:
+            raise ValueError(f"metric_kwds['p'] must be > 0 for minkowski; got {p!r}.")
+        if p == 1.0:
+            name = "manhattan"
+        elif p == 2.0:
+            name = "euclidean"
+        elif math.isinf(p):
+            name = "chebyshev"
+    codes = {
+        "euclidean": (_k.SQEUCLIDEAN, _k.SQEUCLIDEAN),
+        "cosine": (_k.SQEUCLIDEAN, _k.COSINE),
+        "correlation": (_k.SQEUCLIDEAN, _k.CORRELATION),
+        "manhattan": (_k.MANHATTAN, _k.MANHATTAN),
+        "chebyshev": (_k.CHEBYSHEV, _k.CHEBYSHEV),
+        "minkowski": (_k.MINKOWSKI, _k.MINKOWSKI),
+    }
+    search_metric, output_metric = codes[name]
+
+    d_trees, d_leaf, d_iters = default_parameters(n, k)
+    n_trees = d_trees if n_trees is None else _check_int(n_trees, "n_trees", 1)
+    n_iters = d_iters if n_iters is None else _check_int(n_iters, "n_iters", 0)
+    leaf_size = d_leaf if leaf_size is None else _check_int(leaf_size, "leaf_size", 2)
+
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        seed = int(random_state) & 0x7FFFFFFFFFFFFFFF
+    else:
+        seed = int(check_random_state(random_state).randint(0, 2**31 - 1))
+
+    return _Search(search_metric, output_metric, p, seed, n_trees, leaf_size, n_iters,
+                   max_candidates=min(60, k), heap_size=min(k, n - 1))
+
+
+def _row_transform(X, output_metric):
+    """``(shift, scale)`` per row, float64: centring and unit norm for cosine/correlation,
+    the identity otherwise."""
+    n = X.shape[0]
+    if output_metric in (_k.COSINE, _k.CORRELATION):
+        shift = np.empty(n, dtype=np.float64)
+        scale = np.empty(n, dtype=np.float64)
+        _k.row_moments(X, output_metric == _k.CORRELATION, shift, scale)
+        return shift, scale
+    return np.zeros(n, dtype=np.float64), np.ones(n, dtype=np.float64)
+
+
+def _search_array(X, row_shift, row_scale, output_metric):
+    """The array the search reads: uint16 codes, ``X`` itself, or a float32 copy.
+
+    The search is bound by memory traffic, so rows of 32 or more coordinates are
+    quantised to uint16 on one global step, provided the step is tiny next to the spread
+    of the data (an extreme outlier would make it coarse; the data are then kept in
+    float32). The codes only choose candidates: reported distances are exact.
+    """
+    n, dim = X.shape
+    n_blocks = min(n, 64)
+    mins = np.empty((n_blocks, dim))
+    maxs = np.empty((n_blocks, dim))
+    sums = np.empty((n_blocks, dim))
+    sumsqs = np.empty((n_blocks, dim))
+    _k.column_stats(X, row_shift, row_scale, mins, maxs, sums, sumsqs)
+    col_min = mins.min(axis=0)
+    col_max = maxs.max(axis=0)
+    variance = np.maximum(sumsqs.sum(axis=0) / n - (sums.sum(axis=0) / n) ** 2, 0.0)
+    rms_spread = math.sqrt(variance.mean())
+    step = float((col_max - col_min).max()) / _k.QUANT_LEVELS
+    if dim >= _QUANTIZE_MIN_DIM and 0.0 < step <= _QUANTIZE_MAX_STEP * rms_spread:
+        codes = np.empty((n, dim), dtype=np.uint16)
+        _k.quantize_rows(X, row_shift, row_scale, col_min, step, codes)
+        return codes
+    largest = float(max(np.abs(col_min).max(), np.abs(col_max).max()))
+    transformed = output_metric in (_k.COSINE, _k.CORRELATION)
+    if X.dtype == np.float32 and not transformed and largest <= _FLOAT32_SAFE:
+        return X
+    if not transformed and largest > _FLOAT32_SAFE:
+        # A power of two rescales exactly and keeps float32 squares finite.
+        row_scale = np.full(n, 2.0 ** -math.ceil(math.log2(largest)))
+    data = np.empty((n, dim), dtype=np.float32)
+    _k.scale_rows(X, row_shift, row_scale, data)
+    return data
+
+
+def _search_graph(data, s):
+    """Run trees + NN-descent on the search array.
+
+    Returns the heap indices, shape (n, K), and the leaf order of the first tree, in which
+    consecutive points are close (the order in which rows are best visited).
+    """
+    n = data.shape[0]
+    K = s.heap_size
+    heap_idx = np.full((n, K), -1, dtype=np.int32)
+    heap_dist = np.full((n, K), _k.EMPTY, dtype=np.float64)
+    heap_flag = np.zeros((n, K), dtype=np.uint8)
+
+    orders = np.empty((s.n_trees, n), dtype=np.int32)
+    leaf_starts = np.empty((s.n_trees, n + 1), dtype=np.int64)
+    n_leaves = np.empty(s.n_trees, dtype=np.int64)
+    # Scratch rows of the leaf and local joins, indexed by numba's thread id (which is
+    # below the size of its thread pool); they never influence the result.
+    cap = s.max_candidates
+    n_threads = numba.config.NUMBA_NUM_THREADS
+    rows = np.empty((n_threads, max(2 * cap, s.leaf_size), data.shape[1]), dtype=np.float32)
+    _k.build_forest(data, s.seed, s.leaf_size, orders, leaf_starts, n_leaves)
+    for t in range(s.n_trees):
+        _k.add_leaf_pairs(data, s.search_metric, s.p, orders[t], leaf_starts[t], n_leaves[t],
+                          heap_idx, heap_dist, heap_flag, rows)
+    _k.fill_random(data, s.search_metric, s.p, s.seed, heap_idx, heap_dist, heap_flag)
+    visit_order = orders[0].copy()
+    del orders, leaf_starts
+
+    rev_starts = np.empty(n + 1, dtype=np.int64)
+    rev_sources = np.empty(n * K, dtype=np.int32)
+    rev_flags = np.empty(n * K, dtype=np.uint8)
+    new_cand = np.empty((n, cap), dtype=np.int32)
+    old_cand = np.empty((n, cap), dtype=np.int32)
+    n_new = np.empty(n, dtype=np.int64)
+    n_old = np.empty(n, dtype=np.int64)
+    ids = np.empty((n_threads, 2 * cap), dtype=np.int32)
+    thresholds = np.empty((n_threads, 2 * cap), dtype=np.float64)
+    for round_ in range(s.n_iters):
+        _k.reverse_edges(heap_idx, heap_flag, rev_starts, rev_sources, rev_flags)
+        _k.build_candidates(heap_idx, heap_flag, rev_starts, rev_sources, rev_flags, s.seed,
+                            round_, new_cand, old_cand, n_new, n_old)
+        changed = _k.join_round(data, s.search_metric, s.p, visit_order, _CHUNK,
+                                _TARGET_BLOCKS, new_cand, old_cand, n_new, n_old, heap_idx,
+                                heap_dist, heap_flag, rows, ids, thresholds)
+        if changed < _DELTA * n * K:
+            break
+    return heap_idx, visit_order

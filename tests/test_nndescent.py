@@ -1,0 +1,229 @@
+"""Tests of the deterministic approximate kNN (densumap.nndescent.approximate_knn)."""
+import numba
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+from sklearn.neighbors import NearestNeighbors
+
+from densumap.nndescent import approximate_knn
+
+K = 15
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return np.ascontiguousarray(load_digits().data)  # (1797, 64) float64
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    """A gaussian mixture, 5000 x 50 float32: 20 clusters of different spreads."""
+    rng = np.random.default_rng(7)
+    centers = rng.normal(scale=4.0, size=(20, 50))
+    labels = rng.integers(0, 20, size=5000)
+    scales = rng.uniform(0.5, 2.0, size=20)
+    X = centers[labels] + rng.normal(size=(5000, 50)) * scales[labels, None]
+    return X.astype(np.float32)
+
+
+def exact_knn(X, k, metric, **kwds):
+    nn = NearestNeighbors(n_neighbors=k, algorithm="brute", metric=metric, **kwds)
+    return nn.fit(X).kneighbors(X)[1]
+
+
+def recall(found, exact):
+    hits = sum(len(set(a) & set(b)) for a, b in zip(found, exact))
+    return hits / exact.size
+
+
+def reference_distance(x, y, metric, p=2.0):
+    """Slow, obviously correct float64 distances."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if metric == "euclidean":
+        return np.sqrt(((x - y) ** 2).sum(-1))
+    if metric == "manhattan":
+        return np.abs(x - y).sum(-1)
+    if metric == "chebyshev":
+        return np.abs(x - y).max(-1)
+    if metric == "minkowski":
+        return (np.abs(x - y) ** p).sum(-1) ** (1 / p)
+    if metric == "correlation":
+        x = x - x.mean(-1, keepdims=True)
+        y = y - y.mean(-1, keepdims=True)
+    nx = np.linalg.norm(x, axis=-1)
+    ny = np.linalg.norm(y, axis=-1)
+    return 1 - (x * y).sum(-1) / (nx * ny)
+
+
+# --------------------------------------------------------------------------- quality
+
+
+@pytest.mark.parametrize("metric, threshold", [
+    ("euclidean", 0.95), ("cosine", 0.95), ("manhattan", 0.9),
+])
+@pytest.mark.parametrize("dataset", ["digits", "blobs"])
+def test_recall_against_brute_force(dataset, metric, threshold, request):
+    X = request.getfixturevalue(dataset)
+    indices, _ = approximate_knn(X, K, metric=metric, random_state=1)
+    assert recall(indices, exact_knn(X, K, metric)) >= threshold
+
+
+@pytest.mark.parametrize("metric, kwds", [
+    ("correlation", None), ("chebyshev", None), ("minkowski", {"p": 3.0}),
+])
+def test_other_metrics_recall(digits, metric, kwds):
+    indices, _ = approximate_knn(digits, K, metric=metric, metric_kwds=kwds, random_state=1)
+    exact = exact_knn(digits, K, metric, **(kwds or {}))
+    assert recall(indices, exact) >= 0.9
+
+
+# ------------------------------------------------------------------------- output form
+
+
+@pytest.mark.parametrize("metric, kwds", [
+    ("euclidean", None), ("cosine", None), ("correlation", None), ("manhattan", None),
+    ("chebyshev", None), ("minkowski", {"p": 3.0}),
+])
+def test_output_form_and_distances(digits, metric, kwds):
+    X = digits[:600]
+    indices, distances = approximate_knn(X, K, metric=metric, metric_kwds=kwds, random_state=3)
+    assert indices.shape == distances.shape == (600, K)
+    assert indices.dtype == np.int32 and distances.dtype == np.float32
+    assert np.array_equal(indices[:, 0], np.arange(600))
+    assert np.all(distances[:, 0] == 0)
+    for row in indices:  # no repeated neighbour
+        assert len(set(row)) == K
+    # rows sorted by (distance, index) after the point itself
+    d, i = distances[:, 1:], indices[:, 1:]
+    assert np.all((d[:, 1:] > d[:, :-1]) | ((d[:, 1:] == d[:, :-1]) & (i[:, 1:] > i[:, :-1])))
+    p = (kwds or {}).get("p", 2.0)
+    expected = reference_distance(X[:, None, :], X[indices[:, 1:]], metric, p)
+    np.testing.assert_allclose(distances[:, 1:], expected, rtol=1e-4, atol=1e-6)
+
+
+def test_float32_and_float64_agree(blobs):
+    i32, d32 = approximate_knn(blobs, K, random_state=5)
+    i64, d64 = approximate_knn(blobs.astype(np.float64), K, random_state=5)
+    assert recall(i32, i64) > 0.99
+    np.testing.assert_allclose(d32[:, -1], d64[:, -1], rtol=1e-4)
+
+
+# ----------------------------------------------------------------------- determinism
+
+
+def test_same_seed_same_output(blobs):
+    a = approximate_knn(blobs, K, random_state=11)
+    b = approximate_knn(blobs, K, random_state=11)
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+
+
+def test_different_seed_different_search(blobs):
+    a, _ = approximate_knn(blobs, K, random_state=11, n_trees=1, n_iters=1)
+    b, _ = approximate_knn(blobs, K, random_state=12, n_trees=1, n_iters=1)
+    assert not np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "cosine", "manhattan"])
+def test_independent_of_thread_count(blobs, metric):
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = approximate_knn(blobs, K, metric=metric, random_state=42)
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        two = approximate_knn(blobs, K, metric=metric, random_state=42)
+    finally:
+        numba.set_num_threads(threads)
+    assert np.array_equal(one[0], two[0])
+    assert np.array_equal(one[1], two[1])
+
+
+# ------------------------------------------------------------------------ edge cases
+
+
+def test_duplicate_points():
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(300, 8)).astype(np.float32)
+    X = np.concatenate([base, base, base[:100]])  # every point has 1 or 2 exact copies
+    for metric in ("euclidean", "cosine", "manhattan"):
+        indices, distances = approximate_knn(X, K, metric=metric, random_state=0)
+        assert np.all(np.isfinite(distances))
+        assert np.array_equal(indices[:, 0], np.arange(len(X)))
+        # the copies of a point are among its neighbours at distance 0
+        copies = (indices[:300, 1:] % 300) == np.arange(300)[:, None]
+        assert np.all(copies.sum(axis=1) >= 1)
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "cosine", "correlation", "chebyshev"])
+def test_all_identical_points(metric):
+    X = np.ones((200, 5))
+    indices, distances = approximate_knn(X, K, metric=metric, random_state=0)
+    assert np.array_equal(indices[:, 0], np.arange(200))
+    assert np.all(np.isfinite(distances))
+    assert np.all(distances[:, 0] == 0)
+    if metric in ("euclidean", "chebyshev", "cosine"):
+        assert np.all(distances == 0)
+    for row in indices:
+        assert len(set(row)) == K
+
+
+@pytest.mark.parametrize("n", [K, K + 1, K + 5, 100])
+def test_small_n(n):
+    X = np.random.default_rng(n).normal(size=(n, 3))
+    indices, distances = approximate_knn(X, K, random_state=0, leaf_size=4)
+    exact = exact_knn(X, K, "euclidean")
+    assert np.array_equal(indices[:, 0], np.arange(n))
+    assert recall(indices, exact) == 1.0
+
+
+def test_one_neighbour_and_one_point():
+    X = np.arange(6, dtype=np.float64).reshape(3, 2)
+    indices, distances = approximate_knn(X, 1)
+    assert np.array_equal(indices[:, 0], [0, 1, 2]) and np.all(distances == 0)
+    indices, distances = approximate_knn(X[:1], 1)
+    assert indices.tolist() == [[0]]
+
+
+def test_zero_rows_cosine():
+    X = np.random.default_rng(0).normal(size=(100, 4))
+    X[:5] = 0
+    indices, distances = approximate_knn(X, 5, metric="cosine")
+    assert np.all(np.isfinite(distances))
+    assert np.all(distances[:5, 1:] == 1.0)
+
+
+def test_does_not_modify_input(blobs):
+    X = blobs[:500].copy()
+    approximate_knn(X, K, metric="correlation")
+    assert np.array_equal(X, blobs[:500])
+
+
+# ---------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(n_neighbors=0), ValueError, "n_neighbors must be >= 1"),
+    (dict(n_neighbors=51), ValueError, "must not exceed n_samples=50"),
+    (dict(n_neighbors=2.5), TypeError, "n_neighbors must be an int"),
+    (dict(metric="hamming"), ValueError, "metric must be one of"),
+    (dict(metric="minkowski", metric_kwds={"p": 0}), ValueError, "must be > 0"),
+    (dict(n_trees=0), ValueError, "n_trees must be >= 1"),
+    (dict(leaf_size=1), ValueError, "leaf_size must be >= 2"),
+    (dict(n_iters=-1), ValueError, "n_iters must be >= 0"),
+])
+def test_bad_parameters(kwargs, error, match):
+    X = np.random.default_rng(0).normal(size=(50, 3))
+    kwargs = dict(dict(n_neighbors=5), **kwargs)
+    with pytest.raises(error, match=match):
+        approximate_knn(X, **kwargs)
+
+
+@pytest.mark.parametrize("X, match", [
+    (np.zeros(5), "2-D array"),
+    (np.zeros((0, 3)), "at least one row"),
+    (np.array([[0.0, np.nan], [1.0, 2.0]]), "NaN or infinity"),
+    (np.array([[0.0, np.inf], [1.0, 2.0]]), "NaN or infinity"),
+])
+def test_bad_data(X, match):
+    with pytest.raises(ValueError, match=match):
+        approximate_knn(X, 1)
