@@ -25,3 +25,15 @@ def test_different_seeds_differ(digits):
     a = densumap.UMAP(random_state=1, n_epochs=60).fit(X).embedding_
     b = densumap.UMAP(random_state=2, n_epochs=60).fit(X).embedding_
     assert not np.array_equal(a, b)
+
+
+def test_approximate_neighbours_path_is_thread_count_independent():
+    # Above neighbors.EXACT_MAX_SAMPLES the deterministic approximate search is used.
+    rng = np.random.default_rng(0)
+    centres = rng.normal(scale=6.0, size=(8, 20))
+    X = (centres[rng.integers(0, 8, 5000)] + rng.normal(size=(5000, 20))).astype(np.float32)
+    kw = dict(densmap=True, random_state=11, n_epochs=30)
+    one = densumap.UMAP(n_jobs=1, **kw).fit(X).embedding_
+    two = densumap.UMAP(n_jobs=2, **kw).fit(X).embedding_
+    assert np.array_equal(one, two)
+    assert np.all(np.isfinite(one))

@@ -89,18 +89,17 @@ def _precomputed(D, n_neighbors):
 
 
 def _approximate(X, n_neighbors, metric, metric_kwds, seed):
-    try:
-        from ._kernels.nndescent import approximate_knn
-    except ImportError:  # pragma: no cover - until the deterministic search lands
-        approximate_knn = None
-    if approximate_knn is not None and not sp.issparse(X):
+    if not sp.issparse(X):
+        from .nndescent import approximate_knn
+
         return approximate_knn(
             X, n_neighbors, metric=metric, metric_kwds=metric_kwds, random_state=seed
         )
     from pynndescent import NNDescent
 
+    # Sparse input: the deterministic search works on dense rows only.
     warnings.warn(
-        "Approximate neighbours for this input come from pynndescent, whose result "
+        "Approximate neighbours for sparse input come from pynndescent, whose result "
         "can vary with the number of threads.",
         UserWarning,
         stacklevel=3,
