@@ -178,8 +178,8 @@ def transform(model, X, *, n_jobs=1, client="auto", chunk_rows=None):
     """
     from sklearn.utils.validation import check_is_fitted
 
-    check_is_fitted(model, "embedding_")
     _, da = _dask()
+    check_is_fitted(model, "embedding_")
     if not _blocks.is_dask_collection(X):
         X = as_dask_array(X, chunk_rows)
     _blocks._check_width(model, X)
@@ -451,7 +451,7 @@ class _scheduler:
                 f"pip install 'densumap[dask]'"
             ) from exc
         if s == "local":
-            cluster = LocalCluster(dashboard_address=None)
+            cluster = LocalCluster(dashboard_address=":0")
             self._owned.append(cluster)
             client = Client(cluster)
         else:
