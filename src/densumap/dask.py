@@ -362,6 +362,8 @@ def fit_transform_sample(model, X, n_samples, out=None, *, seed=0, y=None, sched
     embedding : dask array or str
         The lazy embedding (a tuple with ``output_dens=True``), or ``out``.
     """
+    if out is not None:
+        _check_out(out)
     model, index = fit_sample(model, X, n_samples, seed=seed, y=y)
     if out is None:
         return model, index, transform(model, X, n_jobs=n_jobs, chunk_rows=chunk_rows)
@@ -397,11 +399,9 @@ def store(embedding, out, client="auto"):
     out = str(out)
     if client == "auto":
         client = _active_client()
-    if out.lower().rstrip("/").endswith(".zarr"):
+    if _check_out(out) == "zarr":
         da.to_zarr(embedding.rechunk({1: -1}), out, overwrite=True, compute=True)
         return out
-    if not out.lower().endswith(".npy"):
-        raise ValueError(f"out must end in .npy or .zarr; got {out!r}.")
     target = np.lib.format.open_memmap(out, mode="w+", dtype=embedding.dtype,
                                        shape=tuple(int(s) for s in embedding.shape))
     try:
@@ -422,6 +422,16 @@ def store(embedding, out, client="auto"):
     finally:
         target.flush()
         del target
+
+
+def _check_out(out):
+    """"npy" or "zarr" from the output path's suffix, else ValueError."""
+    lower = str(out).lower().rstrip("/")
+    if lower.endswith(".zarr"):
+        return "zarr"
+    if lower.endswith(".npy"):
+        return "npy"
+    raise ValueError(f"out must end in .npy or .zarr; got {str(out)!r}.")
 
 
 class _scheduler:
@@ -499,6 +509,7 @@ def transform_file(model, input_path, out_path, scheduler=None, chunk_rows=None,
     str
         ``out_path``.
     """
+    _check_out(out_path)
     if isinstance(model, (str, os.PathLike)):
         import joblib
 
