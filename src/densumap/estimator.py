@@ -7,7 +7,7 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import density, graph as graph_mod, layout, transform as transform_mod
+from . import _blocks, density, graph as graph_mod, layout, transform as transform_mod
 from ._input import check_distance_scale, check_value_range, unique_rows
 from ._runtime import epoch_progress, numba_threads, resolve_seed, stage, verbosity
 from .init import initial_layout
@@ -485,7 +485,11 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         ----------
         X : array-like or sparse matrix of shape (n_samples, n_features)
             float32 or float64 data is used as is (no copy, a memmap included);
-            other numeric types are converted to float32 (class Notes). For
+            other numeric types are converted to float32 (class Notes). An h5py
+            dataset or zarr array is read into memory whole: ``fit`` needs the
+            training rows in memory (its kNN graph and ``transform`` use them), so
+            fit on a sample that fits (:func:`densumap.dask.fit_sample` draws one
+            reproducibly from any on-disk or dask array) and transform the rest. For
             ``metric="precomputed"``: a dense, square, non-negative distance
             matrix.
         y : array-like of shape (n_samples,) or (n_samples, n_targets), default=None
@@ -655,9 +659,17 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         computation (nothing is special-cased), so it lands near, not exactly
         on, its fitted positions.
 
+        Arrays on disk are read in row blocks: an ``np.memmap``, an h5py
+        dataset or a zarr array is transformed about 32 MiB of input at a time
+        (:func:`densumap._blocks.transform_in_blocks`), so a transform does not
+        need memory for the whole input, and the result is identical. A dask
+        array gives a lazy dask array computed block by block on the active
+        dask scheduler (:func:`densumap.dask.transform`; needs the ``dask``
+        extra).
+
         Parameters
         ----------
-        X : array-like or sparse CSR matrix of shape (n_new, n_features)
+        X : array-like, sparse CSR matrix, np.memmap, h5py/zarr dataset or dask array of shape (n_new, n_features)
             For ``metric="precomputed"``: distances to the training points, shape
             (n_new, n_train).
 
@@ -669,7 +681,19 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             log local radii in the input and the embedding, computed from their
             one-sided memberships (the training radii ``rad_orig_``/``rad_emb_`` use
             the symmetric graph, so the two are comparable but not identical).
+            A dask array (or tuple of them) for dask input.
         """
+        if _blocks.is_dask_collection(X):
+            from .dask import transform as dask_transform
+
+            return dask_transform(self, X)
+        if _blocks.is_out_of_core(X):
+            check_is_fitted(self, "embedding_")
+            return _blocks.transform_in_blocks(self, X)
+        return self._transform_array(X)
+
+    def _transform_array(self, X, n_jobs=None):
+        """:meth:`transform` of in-memory ``X``; ``n_jobs`` overrides ``self.n_jobs``."""
         X, metric = self._validate_new(X)
         n_train = self._fitted_embedding().shape[0]
         params = transform_mod.TransformParams(
@@ -685,7 +709,8 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         cut = self.disconnection_distance
         if cut is None:
             cut = DEFAULT_DISCONNECTION.get(metric, np.inf)
-        with numba_threads(self.n_jobs), verbosity(self.verbose):
+        n_jobs = self.n_jobs if n_jobs is None else n_jobs
+        with numba_threads(n_jobs), verbosity(self.verbose):
             with stage("transform neighbours"):
                 nb, dists = query_neighbors(self._train_X, X, max(self.n_neighbors_ - 1, 1),
                                             metric, self.metric_kwds)
