@@ -1,11 +1,10 @@
 """Exact k-nearest-neighbour queries of new rows against training rows.
 
 Each query row is handled by one thread: it computes its distance to every
-training row in a fixed order, then keeps the ``k`` smallest with a stable sort
-(ties go to the lower training index).  A row's answer therefore depends only on
-that row and the training data, never on the other query rows or on the thread
-count.  Only one ``n_train`` buffer per row is live at a time, so memory stays
-``O(n_threads * n_train)`` whatever the number of queries.
+training row in a fixed order and keeps the ``k`` smallest in a sorted array by
+insertion (ties go to the lower training index, as a stable sort would).  A row's
+answer therefore depends only on that row and the training data, never on the
+other query rows or on the thread count.  Memory is ``O(n_new * k)``.
 """
 import numpy as np
 from numba import prange
@@ -19,6 +18,9 @@ CHEBYSHEV = 2
 MINKOWSKI = 3
 COSINE = 4
 CORRELATION = 5
+
+# Distance of an empty top-k slot: finite, so that no kernel relies on infinities.
+_EMPTY = np.finfo(np.float64).max
 
 
 @kernel(fastmath=True)
@@ -104,12 +106,21 @@ def query_knn(X_new, X_train, k, code, p, new_means, new_norms, train_means, tra
     indices = np.empty((n_new, k), dtype=np.int32)
     distances = np.empty((n_new, k), dtype=np.float32)
     for i in prange(n_new):
-        buf = np.empty(n_train, dtype=np.float64)
+        top_d = np.full(k, _EMPTY)
+        top_i = np.full(k, -1, dtype=np.int64)
         for j in range(n_train):
-            buf[j] = _pair(X_new[i], X_train[j], code, p, new_norms[i], train_norms[j],
-                           new_means[i], train_means[j])
-        order = np.argsort(buf, kind="mergesort")
+            d = _pair(X_new[i], X_train[j], code, p, new_norms[i], train_norms[j],
+                      new_means[i], train_means[j])
+            # Strict comparisons keep the lower index first among equal distances.
+            if d < top_d[k - 1]:
+                pos = k - 1
+                while pos > 0 and top_d[pos - 1] > d:
+                    top_d[pos] = top_d[pos - 1]
+                    top_i[pos] = top_i[pos - 1]
+                    pos -= 1
+                top_d[pos] = d
+                top_i[pos] = j
         for c in range(k):
-            indices[i, c] = order[c]
-            distances[i, c] = buf[order[c]]
+            indices[i, c] = top_i[c]
+            distances[i, c] = top_d[c]
     return indices, distances
