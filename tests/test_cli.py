@@ -223,6 +223,31 @@ def test_transform_applies_saved_model(fitted, data):
         assert np.loadtxt(d / name).shape == (new.shape[0],)
 
 
+def test_transform_with_dask_equals_in_memory(fitted, data):
+    pytest.importorskip("dask")
+    d, _ = fitted
+    X, _ = data
+    new = X[1::3].astype(np.float32) + 1
+    np.save(d / "dnew.npy", new)
+    assert_ok(run("transform", "model.pkl", "dnew.npy", "--out", "mem.npy", "--quiet", cwd=d))
+    assert_ok(run("transform", "model.pkl", "dnew.npy", "--out", "dsk.npy", "--dask",
+                  "--chunk-rows", "7", "--quiet", cwd=d))
+    assert np.array_equal(np.load(d / "mem.npy"), np.load(d / "dsk.npy"))
+
+
+def test_transform_with_dask_errors(fitted, data):
+    pytest.importorskip("dask")
+    d, _ = fitted
+    X, _ = data
+    bad = X[:20].astype(np.float32)
+    bad[12, 3] = np.nan
+    np.save(d / "bad.npy", bad)
+    assert_user_error(run("transform", "model.pkl", "bad.npy", "--out", "b.npy", "--dask",
+                          "--chunk-rows", "10", cwd=d), "rows 10-19")
+    assert_user_error(run("transform", "model.pkl", "bad.npy", "--out", "b.npy", "--dask",
+                          "--plot", "p.png", cwd=d), "--plot cannot be combined with --dask")
+
+
 def test_transform_wrong_number_of_features(fitted):
     d, _ = fitted
     np.save(d / "narrow.npy", np.zeros((4, D - 1), dtype=np.float32))

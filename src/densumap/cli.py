@@ -165,6 +165,15 @@ def build_parser():
     transform.add_argument("--labels", metavar="FILE", help="labels colouring the plot")
     transform.add_argument("--output-dens", action="store_true",
                            help="also write the new points' log local radii (as for embed)")
+    transform.add_argument("--dask", nargs="?", const="", default=None,
+                           metavar="SCHEDULER_ADDRESS",
+                           help="transform block by block with Dask (extra 'dask'): no "
+                                "address = local threads or the active client, 'local' = a "
+                                "LocalCluster for this call, else a scheduler address such "
+                                "as tcp://host:8786. INPUT: .npy, .h5/.hdf5[:dataset] or "
+                                ".zarr; OUT: .npy or .zarr; writes the embedding only")
+    transform.add_argument("--chunk-rows", type=int, default=None, metavar="N",
+                           help="rows per block with --dask")
     transform.set_defaults(func=_cmd_transform)
     return parser
 
@@ -412,7 +421,30 @@ def _load_model(path):
     return model
 
 
+def _cmd_transform_dask(args):
+    for flag in ("plot", "labels", "output_dens"):
+        if getattr(args, flag):
+            raise CLIError(f"--{flag.replace('_', '-')} cannot be combined with --dask.")
+    if args.chunk_rows is not None and args.chunk_rows < 1:
+        raise CLIError(f"--chunk-rows must be a positive integer; got {args.chunk_rows}.")
+    mapper = _load_model(args.model)  # same checks and messages as the in-memory route
+    # Per-block stage logs from many workers would interleave; blocks run quietly.
+    mapper.set_params(verbose=False)
+    try:
+        from .dask import BlockTransformError, transform_file
+    except ImportError as exc:
+        raise CLIError(str(exc)) from exc
+    with _user_errors(args.input):
+        try:
+            transform_file(mapper, args.input, args.out, scheduler=args.dask or None,
+                           chunk_rows=args.chunk_rows)
+        except BlockTransformError as exc:  # names the rows that failed
+            raise CLIError(f"{args.input}: {' '.join(str(exc).split())}") from exc
+
+
 def _cmd_transform(args):
+    if args.dask is not None:
+        return _cmd_transform_dask(args)
     _check_out(args.out, args.input)
     if args.plot is not None:
         _check_writable(args.plot, _PLOT_SUFFIXES, "--plot")
