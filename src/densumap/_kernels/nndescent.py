@@ -14,9 +14,13 @@ result depends only on ``(data, k, metric, seed)`` and never on the thread count
   it was at the start of the round.
 
 The search runs on a *search array*: float32 rows, or uint16 rows quantised on one global
-step (see :func:`quantize_rows`); arithmetic is float32 either way. It compares reduced
-distances (squared euclidean, ``sum |x - y| ** p`` for Minkowski). The reported
-distances are recomputed exactly, in float64, from the caller's data (:func:`finalize`).
+step (see :func:`quantize_rows`); arithmetic is float32 either way. Kernels receive it as
+raw bytes, shape ``(n, d * itemsize)`` uint8, with a flag ``is_float``, and read rows
+through :func:`_load_row`: the search kernels are then compiled once for both kinds of
+row, which halves the cold compile time (parallel kernels compile slowly). The search
+compares reduced distances (squared euclidean, ``sum |x - y| ** p`` for Minkowski). The
+reported distances are recomputed exactly, in float64, from the caller's data
+(:func:`finalize`).
 
 Heaps are three parallel ``(n, K)`` arrays: indices (int32, -1 for empty), distances
 (float64, :data:`EMPTY` for empty) and flags (uint8: 0 old, 1 new, 2 inserted in the
@@ -163,7 +167,7 @@ def _minkowski_bounded(x, y, p, threshold):
             return acc
     part = 0.0
     for j in range(n_blocks * _BLOCK, dim):
-        part += abs(np.float64(x[j]) - np.float64(y[j])) ** p
+        part += abs(x[j] - y[j]) ** p
     return acc + part
 
 
@@ -188,7 +192,7 @@ def _reduced_distance(x, y, metric, p, threshold):
 
 @kernel()
 def exact_distance(x, y, metric, p, shift_x, scale_x, shift_y, scale_y):
-    """True distance of two rows of the caller's data, accumulated in float64.
+    """True distance of two rows of the caller's data (float64 buffers).
 
     For COSINE and CORRELATION the rows are first mapped to ``(x - shift_x) * scale_x``
     (centred, unit norm); a zero row (``scale == 0``) is at distance 1 from every row, as
@@ -200,25 +204,25 @@ def exact_distance(x, y, metric, p, shift_x, scale_x, shift_y, scale_y):
     acc = 0.0
     if metric == SQEUCLIDEAN:
         for j in range(dim):
-            t = np.float64(x[j]) - np.float64(y[j])
+            t = x[j] - y[j]
             acc += t * t
         return np.sqrt(acc)
     if metric == MANHATTAN:
         for j in range(dim):
-            acc += abs(np.float64(x[j]) - np.float64(y[j]))
+            acc += abs(x[j] - y[j])
         return acc
     if metric == CHEBYSHEV:
         for j in range(dim):
-            acc = max(acc, abs(np.float64(x[j]) - np.float64(y[j])))
+            acc = max(acc, abs(x[j] - y[j]))
         return acc
     if metric == MINKOWSKI:
         for j in range(dim):
-            acc += abs(np.float64(x[j]) - np.float64(y[j])) ** p
+            acc += abs(x[j] - y[j]) ** p
         return acc ** (1.0 / p)
     if scale_x == 0.0 or scale_y == 0.0:
         return 1.0
     for j in range(dim):
-        t = (np.float64(x[j]) - shift_x) * scale_x - (np.float64(y[j]) - shift_y) * scale_y
+        t = (x[j] - shift_x) * scale_x - (y[j] - shift_y) * scale_y
         acc += t * t
     return min(0.5 * acc, 2.0)
 
@@ -226,46 +230,72 @@ def exact_distance(x, y, metric, p, shift_x, scale_x, shift_y, scale_y):
 # ------------------------------------------------------------------------ the search array
 
 
+# The caller's X (float32 or float64) also reaches the kernels as bytes, with a flag
+# ``x_is_f64``; rows are read into float64 buffers by :func:`_load_x_row`, so these
+# kernels too compile once. They run over ROW_BLOCK-row blocks so that each block
+# allocates its buffers once.
+ROW_BLOCK = 256
+
+
+@kernel()
+def _load_x_row(X, x_is_f64, i, out):
+    """Row ``i`` of the caller's data (bytes of float32 or float64 rows) into ``out``."""
+    row = X[i]
+    if x_is_f64:
+        values = row.view(np.float64)
+        for j in range(out.shape[0]):
+            out[j] = values[j]
+    else:
+        single = row.view(np.float32)
+        for j in range(out.shape[0]):
+            out[j] = np.float64(single[j])
+
+
 @kernel(parallel=True)
-def row_moments(X, center, shift, scale):
+def row_moments(X, x_is_f64, dim, center, shift, scale):
     """Per row: ``shift`` = mean (if ``center``, else 0) and ``scale`` = 1 / norm of
     ``X - shift`` (0 for a zero row), in float64."""
-    n, dim = X.shape
-    for i in prange(n):
-        mean = 0.0
-        if center:
+    n = X.shape[0]
+    for block in prange((n + ROW_BLOCK - 1) // ROW_BLOCK):
+        x = np.empty(dim, dtype=np.float64)
+        for i in range(block * ROW_BLOCK, min(n, (block + 1) * ROW_BLOCK)):
+            _load_x_row(X, x_is_f64, i, x)
+            mean = 0.0
+            if center:
+                for j in range(dim):
+                    mean += x[j]
+                mean /= dim
+            sq = 0.0
             for j in range(dim):
-                mean += np.float64(X[i, j])
-            mean /= dim
-        sq = 0.0
-        for j in range(dim):
-            t = np.float64(X[i, j]) - mean
-            sq += t * t
-        shift[i] = mean
-        scale[i] = 1.0 / np.sqrt(sq) if sq > 0.0 else 0.0
+                t = x[j] - mean
+                sq += t * t
+            shift[i] = mean
+            scale[i] = 1.0 / np.sqrt(sq) if sq > 0.0 else 0.0
 
 
 @kernel(parallel=True)
-def column_stats(X, row_shift, row_scale, mins, maxs, sums, sumsqs):
+def column_stats(X, x_is_f64, dim, row_shift, row_scale, mins, maxs, sums, sumsqs):
     """Per-column min, max, sum and sum of squares of ``(X - row_shift) * row_scale``.
 
     Row block ``b`` of ``mins.shape[0]`` equal blocks writes row ``b`` of each output; the
     caller combines the blocks in a fixed order, so the sums do not depend on the thread
     count.
     """
-    n, dim = X.shape
+    n = X.shape[0]
     n_blocks = mins.shape[0]
     for b in prange(n_blocks):
-        lo = b * n // n_blocks
-        hi = (b + 1) * n // n_blocks
+        x = np.empty(dim, dtype=np.float64)
         for j in range(dim):
             mins[b, j] = np.inf
             maxs[b, j] = -np.inf
             sums[b, j] = 0.0
             sumsqs[b, j] = 0.0
-        for i in range(lo, hi):
+        for i in range(b * n // n_blocks, (b + 1) * n // n_blocks):
+            _load_x_row(X, x_is_f64, i, x)
+            shift = row_shift[i]
+            scale = row_scale[i]
             for j in range(dim):
-                v = (np.float64(X[i, j]) - row_shift[i]) * row_scale[i]
+                v = (x[j] - shift) * scale
                 mins[b, j] = min(mins[b, j], v)
                 maxs[b, j] = max(maxs[b, j], v)
                 sums[b, j] += v
@@ -273,31 +303,37 @@ def column_stats(X, row_shift, row_scale, mins, maxs, sums, sumsqs):
 
 
 @kernel(parallel=True)
-def quantize_rows(X, row_shift, row_scale, col_min, step, out):
+def quantize_rows(X, x_is_f64, row_shift, row_scale, col_min, step, out):
     """``out = rint(((X - row_shift) * row_scale - col_min) / step)`` as uint16.
 
     One global ``step`` keeps the metric isotropic: distances between codes are the true
     ones divided by ``step`` (up to rounding), while the per-column offsets cancel in
     every difference.
     """
-    n, dim = X.shape
+    n, dim = out.shape
     inv = 1.0 / step
-    for i in prange(n):
-        shift = row_shift[i]
-        scale = row_scale[i] * inv
-        for j in range(dim):
-            v = (np.float64(X[i, j]) - shift) * scale - col_min[j] * inv
-            # v >= 0 up to rounding, so adding 0.5 and truncating rounds to nearest.
-            out[i, j] = np.uint16(min(max(v + 0.5, 0.0), QUANT_LEVELS + 0.49))
+    for block in prange((n + ROW_BLOCK - 1) // ROW_BLOCK):
+        x = np.empty(dim, dtype=np.float64)
+        for i in range(block * ROW_BLOCK, min(n, (block + 1) * ROW_BLOCK)):
+            _load_x_row(X, x_is_f64, i, x)
+            shift = row_shift[i]
+            scale = row_scale[i] * inv
+            for j in range(dim):
+                v = (x[j] - shift) * scale - col_min[j] * inv
+                # v >= 0 up to rounding, so adding 0.5 and truncating rounds to nearest.
+                out[i, j] = np.uint16(min(max(v + 0.5, 0.0), QUANT_LEVELS + 0.49))
 
 
 @kernel(parallel=True)
-def scale_rows(X, row_shift, row_scale, out):
+def scale_rows(X, x_is_f64, row_shift, row_scale, out):
     """``out = (X - row_shift) * row_scale`` rounded to float32."""
-    n, dim = X.shape
-    for i in prange(n):
-        for j in range(dim):
-            out[i, j] = np.float32((np.float64(X[i, j]) - row_shift[i]) * row_scale[i])
+    n, dim = out.shape
+    for block in prange((n + ROW_BLOCK - 1) // ROW_BLOCK):
+        x = np.empty(dim, dtype=np.float64)
+        for i in range(block * ROW_BLOCK, min(n, (block + 1) * ROW_BLOCK)):
+            _load_x_row(X, x_is_f64, i, x)
+            for j in range(dim):
+                out[i, j] = np.float32((x[j] - row_shift[i]) * row_scale[i])
 
 
 # ---------------------------------------------------------------------------------- heaps
@@ -364,11 +400,51 @@ def _sort_row(idx, dist):
         dist[b + 1] = da
 
 
+# -------------------------------------------------------------------------- row access
+
+
+@kernel()
+def _load_row(data, is_float, i, out):
+    """Row ``i`` of the search array (bytes of float32 or uint16 rows) into float32 ``out``."""
+    row = data[i]
+    if is_float:
+        values = row.view(np.float32)
+        for j in range(out.shape[0]):
+            out[j] = values[j]
+    else:
+        codes = row.view(np.uint16)
+        for j in range(out.shape[0]):
+            out[j] = np.float32(codes[j])
+
+
+@kernel()
+def _row_dot(data, is_float, i, vector):
+    """Dot product of row ``i`` of the search array with the float32 ``vector``."""
+    row = data[i]
+    acc = np.float32(0.0)
+    if is_float:
+        values = row.view(np.float32)
+        for j in range(vector.shape[0]):
+            acc += vector[j] * values[j]
+    else:
+        codes = row.view(np.uint16)
+        for j in range(vector.shape[0]):
+            acc += vector[j] * np.float32(codes[j])
+    return acc
+
+
+@kernel()
+def _gather_rows(data, is_float, ids, m, rows):
+    """Rows ``ids[:m]`` of the search array into the float32 scratch ``rows``."""
+    for a in range(m):
+        _load_row(data, is_float, ids[a], rows[a])
+
+
 # ---------------------------------------------------------------------- random-projection trees
 
 
 @kernel()
-def _build_tree(data, seed, tree, leaf_size, order, leaf_starts):
+def _build_tree(data, is_float, dim, seed, tree, leaf_size, order, leaf_starts):
     """Split ``range(n)`` into leaves of at most ``leaf_size`` points; return the leaf count.
 
     Each split is the perpendicular bisector of two random points of the node (for unit
@@ -377,11 +453,13 @@ def _build_tree(data, seed, tree, leaf_size, order, leaf_starts):
     points so that each leaf is a contiguous run; ``leaf_starts[l]`` is where leaf ``l``
     begins and ``leaf_starts[n_leaves]`` is ``n``.
     """
-    n, dim = data.shape
+    n = data.shape[0]
     for i in range(n):
         order[i] = i
     scratch = np.empty(n, dtype=order.dtype)
     normal = np.empty(dim, dtype=np.float32)
+    xa = np.empty(dim, dtype=np.float32)
+    xb = np.empty(dim, dtype=np.float32)
     stack_lo = np.empty(n + 1, dtype=np.int64)
     stack_hi = np.empty(n + 1, dtype=np.int64)
     top = 0
@@ -406,25 +484,19 @@ def _build_tree(data, seed, tree, leaf_size, order, leaf_starts):
         b = lo + np.int64(r % np.uint64(size - 1))
         if b >= a:
             b += 1
-        xa = data[order[a]]
-        xb = data[order[b]]
+        _load_row(data, is_float, order[a], xa)
+        _load_row(data, is_float, order[b], xb)
         # float32 arithmetic, like the distances: it only decides the side of a point.
         offset = np.float32(0.0)
         for j in range(dim):
-            fa = np.float32(xa[j])
-            fb = np.float32(xb[j])
-            normal[j] = fa - fb
-            offset += (fa - fb) * (fa + fb)
+            normal[j] = xa[j] - xb[j]
+            offset += (xa[j] - xb[j]) * (xa[j] + xb[j])
         offset *= np.float32(0.5)
         n_left = 0
         n_right = 0
         for m in range(lo, hi):
             point = order[m]
-            x = data[point]
-            margin = np.float32(0.0)
-            for j in range(dim):
-                margin += normal[j] * np.float32(x[j])
-            margin -= offset
+            margin = _row_dot(data, is_float, point, normal) - offset
             if margin > 0:
                 left = True
             elif margin < 0:
@@ -453,12 +525,17 @@ def _build_tree(data, seed, tree, leaf_size, order, leaf_starts):
 
 
 @kernel(parallel=True)
-def build_forest(data, seed, leaf_size, orders, leaf_starts, n_leaves):
+def build_forest(data, is_float, dim, seed, leaf_size, orders, leaf_starts, n_leaves):
     """Build ``orders.shape[0]`` trees in parallel, tree ``t`` from its own hash stream.
 
     Parameters
     ----------
-    data : ndarray of shape (n, d)
+    data : uint8 ndarray of shape (n, d * itemsize)
+        The search array as bytes.
+    is_float : bool
+        Whether its rows are float32 (else uint16).
+    dim : int
+        Number of coordinates ``d``.
     seed : int
     leaf_size : int
     orders : int32 ndarray of shape (n_trees, n), output
@@ -466,31 +543,22 @@ def build_forest(data, seed, leaf_size, orders, leaf_starts, n_leaves):
     n_leaves : int64 ndarray of shape (n_trees,), output
     """
     for t in prange(orders.shape[0]):
-        n_leaves[t] = _build_tree(data, seed, t, leaf_size, orders[t], leaf_starts[t])
-
-
-@kernel()
-def _gather_rows(data, ids, m, rows):
-    """Copy rows ``ids[:m]`` of ``data`` to the float32 scratch ``rows``."""
-    dim = data.shape[1]
-    for a in range(m):
-        source = data[ids[a]]
-        row = rows[a]
-        for j in range(dim):
-            row[j] = np.float32(source[j])
+        n_leaves[t] = _build_tree(data, is_float, dim, seed, t, leaf_size, orders[t],
+                                  leaf_starts[t])
 
 
 @kernel()
 def _offer_both(a, b, d, heap_idx, heap_dist, heap_flag):
-    if not _heap_contains(heap_idx[a], b):
+    # The threshold test first: it rejects most pairs without scanning a row.
+    if d <= heap_dist[a, 0] and not _heap_contains(heap_idx[a], b):
         _heap_offer(heap_idx[a], heap_dist[a], heap_flag[a], d, b, 1)
-    if not _heap_contains(heap_idx[b], a):
+    if d <= heap_dist[b, 0] and not _heap_contains(heap_idx[b], a):
         _heap_offer(heap_idx[b], heap_dist[b], heap_flag[b], d, a, 1)
 
 
 @kernel(parallel=True)
-def add_leaf_pairs(data, metric, p, order, leaf_starts, n_leaves, heap_idx, heap_dist, heap_flag,
-                   rows):
+def add_leaf_pairs(data, is_float, metric, p, order, leaf_starts, n_leaves, heap_idx, heap_dist,
+                   heap_flag, rows):
     """Offer every pair of points sharing a leaf of one tree to both points' heaps.
 
     The leaves of one tree are disjoint, so the iteration of a leaf is the only writer of
@@ -504,7 +572,7 @@ def add_leaf_pairs(data, metric, p, order, leaf_starts, n_leaves, heap_idx, heap
         m = leaf_starts[leaf + 1] - lo
         ids = order[lo:lo + m]
         scratch = rows[get_thread_id()]
-        _gather_rows(data, ids, m, scratch)
+        _gather_rows(data, is_float, ids, m, scratch)
         for a in range(m - 1):
             x = scratch[a]
             ia = ids[a]
@@ -536,19 +604,25 @@ def add_leaf_pairs(data, metric, p, order, leaf_starts, n_leaves, heap_idx, heap
                 b += 1
 
 
-@kernel(parallel=True)
-def fill_random(data, metric, p, seed, heap_idx, heap_dist, heap_flag):
+@kernel()
+def fill_random(data, is_float, dim, metric, p, seed, heap_idx, heap_dist, heap_flag):
     """Complete every row that the trees left short with pseudo-random points.
 
     A row of a small leaf would otherwise keep empty slots, and a group of points that
     only ever meet each other could never be left by NN-descent. The random points come
     from hash ``(seed, _FILL_STREAM, i, attempt)``; after ``4 K`` attempts the remaining
-    points are scanned in order, so a row always fills when ``n - 1 >= K``.
+    points are scanned in order, so a row always fills when ``n - 1 >= K``. Serial: few
+    rows are short, and a parallel kernel would compile for seconds.
     """
     n, size = heap_idx.shape
-    for i in prange(n):
+    x = np.empty(dim, dtype=np.float32)
+    y = np.empty(dim, dtype=np.float32)
+    for i in range(n):
+        if heap_idx[i, 0] >= 0:  # an empty slot sorts above every real entry
+            continue
+        _load_row(data, is_float, i, x)
         attempt = 0
-        while heap_idx[i, 0] < 0:  # an empty slot sorts above every real entry
+        while heap_idx[i, 0] < 0:
             if attempt < 4 * size:
                 w = np.int64(hash4(seed, _FILL_STREAM, i, attempt) % np.uint64(n))
             else:
@@ -556,7 +630,8 @@ def fill_random(data, metric, p, seed, heap_idx, heap_dist, heap_flag):
             attempt += 1
             if w == i or _heap_contains(heap_idx[i], w):
                 continue
-            d = _reduced_distance(data[i], data[w], metric, p, EMPTY)
+            _load_row(data, is_float, w, y)
+            d = _reduced_distance(x, y, metric, p, EMPTY)
             _heap_offer(heap_idx[i], heap_dist[i], heap_flag[i], d, w, 1)
 
 
@@ -808,8 +883,8 @@ def _hub_offers(m_new, m_old):
 
 
 @kernel()
-def _local_join(data, metric, p, u, new_cand, old_cand, n_new, n_old, roots, rows, ids,
-                thresholds, out_target, out_source, out_dist, start):
+def _local_join(data, is_float, metric, p, u, new_cand, old_cand, n_new, n_old, roots, rows,
+                ids, thresholds, out_target, out_source, out_dist, start):
     """The local join of hub ``u``: compare its new candidates with each other and with
     its old ones, writing offers from ``start``; return the number written.
 
@@ -828,7 +903,7 @@ def _local_join(data, metric, p, u, new_cand, old_cand, n_new, n_old, roots, row
         else:
             ids[a] = old_cand[u, a - m_new]
         thresholds[a] = roots[ids[a]]
-    _gather_rows(data, ids, m, rows)
+    _gather_rows(data, is_float, ids, m, rows)
     pos = start
     four = metric == SQEUCLIDEAN or metric == MANHATTAN
     for a in range(m_new):
@@ -865,8 +940,8 @@ def _local_join(data, metric, p, u, new_cand, old_cand, n_new, n_old, roots, row
 
 
 @kernel(parallel=True)
-def join_round(data, metric, p, visit_order, chunk, n_target_blocks, new_cand, old_cand,
-               n_new, n_old, heap_idx, heap_dist, heap_flag, rows, ids, thresholds):
+def join_round(data, is_float, metric, p, visit_order, chunk, n_target_blocks, new_cand,
+               old_cand, n_new, n_old, heap_idx, heap_dist, heap_flag, rows, ids, thresholds):
     """One NN-descent round: the local join of every hub, offers buffered and applied.
 
     Hubs are taken in chunks of ``chunk`` positions of ``visit_order`` (a tree's leaf
@@ -913,8 +988,8 @@ def join_round(data, metric, p, visit_order, chunk, n_target_blocks, new_cand, o
             starts[a - lo + 1] = starts[a - lo] + _hub_offers(n_new[u], n_old[u])
         for a in prange(lo, hi):
             t = get_thread_id()
-            n_out[a - lo] = _local_join(data, metric, p, visit_order[a], new_cand, old_cand,
-                                        n_new, n_old, roots, rows[t], ids[t],
+            n_out[a - lo] = _local_join(data, is_float, metric, p, visit_order[a], new_cand,
+                                        old_cand, n_new, n_old, roots, rows[t], ids[t],
                                         thresholds[t], out_target, out_source, out_dist,
                                         starts[a - lo])
         block_start[:] = 0
@@ -935,8 +1010,9 @@ def join_round(data, metric, p, visit_order, chunk, n_target_blocks, new_cand, o
             for e in range(block_start[b], block_start[b + 1]):
                 w = sorted_target[e]
                 i = sorted_source[e]
-                if not _heap_contains(heap_idx[w], i):
-                    _heap_offer(heap_idx[w], heap_dist[w], heap_flag[w], sorted_dist[e], i, 2)
+                d = sorted_dist[e]
+                if d <= heap_dist[w, 0] and not _heap_contains(heap_idx[w], i):
+                    _heap_offer(heap_idx[w], heap_dist[w], heap_flag[w], d, i, 2)
                     roots[w] = heap_dist[w, 0]
     changed = 0
     for i in prange(n):
@@ -950,7 +1026,8 @@ def join_round(data, metric, p, visit_order, chunk, n_target_blocks, new_cand, o
 
 
 @kernel(parallel=True)
-def finalize(X, metric, p, row_shift, row_scale, visit_order, heap_idx, out_idx, out_dist):
+def finalize(X, x_is_f64, metric, p, row_shift, row_scale, visit_order, heap_idx, out_idx,
+             out_dist):
     """Write the output rows: self first at 0, then the ``k - 1`` nearest of the heap.
 
     The heap's entries are re-measured exactly on the caller's ``X`` (see
@@ -960,17 +1037,24 @@ def finalize(X, metric, p, row_shift, row_scale, visit_order, heap_idx, out_idx,
     """
     n, k_out = out_idx.shape
     size = heap_idx.shape[1]
-    for position in prange(n):
-        i = visit_order[position]
-        row_idx = heap_idx[i].copy()
+    dim = X.shape[1] // (8 if x_is_f64 else 4)
+    for block in prange((n + ROW_BLOCK - 1) // ROW_BLOCK):
+        x = np.empty(dim, dtype=np.float64)
+        y = np.empty(dim, dtype=np.float64)
+        row_idx = np.empty(size, dtype=heap_idx.dtype)
         row_dist = np.empty(size, dtype=np.float64)
-        for m in range(size):
-            j = row_idx[m]
-            row_dist[m] = exact_distance(X[i], X[j], metric, p, row_shift[i], row_scale[i],
-                                         row_shift[j], row_scale[j])
-        _sort_row(row_idx, row_dist)
-        out_idx[i, 0] = i
-        out_dist[i, 0] = 0.0
-        for m in range(k_out - 1):
-            out_idx[i, m + 1] = row_idx[m]
-            out_dist[i, m + 1] = row_dist[m]
+        for position in range(block * ROW_BLOCK, min(n, (block + 1) * ROW_BLOCK)):
+            i = visit_order[position]
+            _load_x_row(X, x_is_f64, i, x)
+            for m in range(size):
+                j = heap_idx[i, m]
+                row_idx[m] = j
+                _load_x_row(X, x_is_f64, j, y)
+                row_dist[m] = exact_distance(x, y, metric, p, row_shift[i], row_scale[i],
+                                             row_shift[j], row_scale[j])
+            _sort_row(row_idx, row_dist)
+            out_idx[i, 0] = i
+            out_dist[i, 0] = 0.0
+            for m in range(k_out - 1):
+                out_idx[i, m + 1] = row_idx[m]
+                out_dist[i, m + 1] = row_dist[m]
