@@ -110,8 +110,9 @@ def approximate_knn(X, n_neighbors, metric="euclidean", metric_kwds=None, random
     data = _search_array(X, row_shift, row_scale, search.output_metric)
     heap_idx, visit_order = _search_graph(data, search)
     del data
-    _k.finalize(X.view(np.uint8), X.dtype == np.float64, search.output_metric, search.p,
-                row_shift, row_scale, visit_order, heap_idx, indices, distances)
+    X32, X64, is_f32 = _dtype_pair(X, np.float32, np.float64)
+    _k.finalize(X32, X64, not is_f32, search.output_metric, search.p, row_shift, row_scale,
+                visit_order, heap_idx, indices, distances)
     return indices, distances
 
 
@@ -194,16 +195,27 @@ def _resolve(n, k, metric, metric_kwds, random_state, n_trees, n_iters, leaf_siz
                    max_candidates=min(60, k), heap_size=min(k, n - 1))
 
 
+def _dtype_pair(array, first, second):
+    """``(as_first, as_second, is_first)``: ``array`` in the slot of its dtype, a (1, 1)
+    placeholder in the other.
+
+    Kernels take both slots and a flag, so that each compiles once for both dtypes.
+    """
+    if array.dtype == first:
+        return array, np.zeros((1, 1), dtype=second), True
+    return np.zeros((1, 1), dtype=first), array, False
+
+
 def _row_transform(X, output_metric):
     """``(shift, scale)`` per row, float64: centring and unit norm for cosine/correlation,
-    the identity otherwise. (Kernels read ``X`` as bytes plus a float64 flag, so that they
-    compile once for both dtypes.)"""
+    the identity otherwise."""
     n = X.shape[0]
     if output_metric in (_k.COSINE, _k.CORRELATION):
         shift = np.empty(n, dtype=np.float64)
         scale = np.empty(n, dtype=np.float64)
-        _k.row_moments(X.view(np.uint8), X.dtype == np.float64, X.shape[1],
-                       output_metric == _k.CORRELATION, shift, scale)
+        X32, X64, is_f32 = _dtype_pair(X, np.float32, np.float64)
+        _k.row_moments(X32, X64, not is_f32, X.shape[1], output_metric == _k.CORRELATION,
+                       shift, scale)
         return shift, scale
     return np.zeros(n, dtype=np.float64), np.ones(n, dtype=np.float64)
 
@@ -222,9 +234,8 @@ def _search_array(X, row_shift, row_scale, output_metric):
     maxs = np.empty((n_blocks, dim))
     sums = np.empty((n_blocks, dim))
     sumsqs = np.empty((n_blocks, dim))
-    x_bytes = X.view(np.uint8)
-    x_is_f64 = X.dtype == np.float64
-    _k.column_stats(x_bytes, x_is_f64, dim, row_shift, row_scale, mins, maxs, sums, sumsqs)
+    X32, X64, is_f32 = _dtype_pair(X, np.float32, np.float64)
+    _k.column_stats(X32, X64, not is_f32, dim, row_shift, row_scale, mins, maxs, sums, sumsqs)
     col_min = mins.min(axis=0)
     col_max = maxs.max(axis=0)
     variance = np.maximum(sumsqs.sum(axis=0) / n - (sums.sum(axis=0) / n) ** 2, 0.0)
@@ -232,7 +243,7 @@ def _search_array(X, row_shift, row_scale, output_metric):
     step = float((col_max - col_min).max()) / _k.QUANT_LEVELS
     if dim >= _QUANTIZE_MIN_DIM and 0.0 < step <= _QUANTIZE_MAX_STEP * rms_spread:
         codes = np.empty((n, dim), dtype=np.uint16)
-        _k.quantize_rows(x_bytes, x_is_f64, row_shift, row_scale, col_min, step, codes)
+        _k.quantize_rows(X32, X64, not is_f32, row_shift, row_scale, col_min, step, codes)
         return codes
     largest = float(max(np.abs(col_min).max(), np.abs(col_max).max()))
     transformed = output_metric in (_k.COSINE, _k.CORRELATION)
@@ -242,7 +253,7 @@ def _search_array(X, row_shift, row_scale, output_metric):
         # A power of two rescales exactly and keeps float32 squares finite.
         row_scale = np.full(n, 2.0 ** -math.ceil(math.log2(largest)))
     data = np.empty((n, dim), dtype=np.float32)
-    _k.scale_rows(x_bytes, x_is_f64, row_shift, row_scale, data)
+    _k.scale_rows(X32, X64, not is_f32, row_shift, row_scale, data)
     return data
 
 
@@ -253,9 +264,7 @@ def _search_graph(search_array, s):
     consecutive points are close (the order in which rows are best visited).
     """
     n, dim = search_array.shape
-    # The kernels take the rows as bytes, so that they compile once for both dtypes.
-    data = search_array.view(np.uint8)
-    is_float = search_array.dtype == np.float32
+    data32, data16, is_float = _dtype_pair(search_array, np.float32, np.uint16)
     K = s.heap_size
     heap_idx = np.full((n, K), -1, dtype=np.int32)
     heap_dist = np.full((n, K), _k.EMPTY, dtype=np.float64)
@@ -269,11 +278,11 @@ def _search_graph(search_array, s):
     cap = s.max_candidates
     n_threads = numba.config.NUMBA_NUM_THREADS
     rows = np.empty((n_threads, max(2 * cap, s.leaf_size), dim), dtype=np.float32)
-    _k.build_forest(data, is_float, dim, s.seed, s.leaf_size, orders, leaf_starts, n_leaves)
+    _k.build_forest(data32, data16, is_float, dim, s.seed, s.leaf_size, orders, leaf_starts, n_leaves)
     for t in range(s.n_trees):
-        _k.add_leaf_pairs(data, is_float, s.search_metric, s.p, orders[t], leaf_starts[t],
+        _k.add_leaf_pairs(data32, data16, is_float, s.search_metric, s.p, orders[t], leaf_starts[t],
                           n_leaves[t], heap_idx, heap_dist, heap_flag, rows)
-    _k.fill_random(data, is_float, dim, s.search_metric, s.p, s.seed, heap_idx, heap_dist,
+    _k.fill_random(data32, data16, is_float, dim, s.search_metric, s.p, s.seed, heap_idx, heap_dist,
                    heap_flag)
     visit_order = orders[0].copy()
     del orders, leaf_starts
@@ -291,7 +300,7 @@ def _search_graph(search_array, s):
         _k.reverse_edges(heap_idx, heap_flag, rev_starts, rev_sources, rev_flags)
         _k.build_candidates(heap_idx, heap_flag, rev_starts, rev_sources, rev_flags, s.seed,
                             round_, new_cand, old_cand, n_new, n_old)
-        changed = _k.join_round(data, is_float, s.search_metric, s.p, visit_order, _CHUNK,
+        changed = _k.join_round(data32, data16, is_float, s.search_metric, s.p, visit_order, _CHUNK,
                                 _TARGET_BLOCKS, new_cand, old_cand, n_new, n_old, heap_idx,
                                 heap_dist, heap_flag, rows, ids, thresholds)
         if changed < _DELTA * n * K:

@@ -15,9 +15,10 @@ result depends only on ``(data, k, metric, seed)`` and never on the thread count
 
 The search runs on a *search array*: float32 rows, or uint16 rows quantised on one global
 step (see :func:`quantize_rows`); arithmetic is float32 either way. Kernels receive it as
-raw bytes, shape ``(n, d * itemsize)`` uint8, with a flag ``is_float``, and read rows
-through :func:`_load_row`: the search kernels are then compiled once for both kinds of
-row, which halves the cold compile time (parallel kernels compile slowly). The search
+a pair ``(data32, data16)``, the real array and a (1, 1) placeholder of the other dtype,
+with a flag ``is_float``, and read rows through :func:`_load_row`. Each kernel then has a
+single signature whatever the dtype, which halves the cold compile time (parallel
+kernels compile slowly); the caller's X (float32 or float64) is passed the same way. The search
 compares reduced distances (squared euclidean, ``sum |x - y| ** p`` for Minkowski). The
 reported distances are recomputed exactly, in float64, from the caller's data
 (:func:`finalize`).
@@ -230,36 +231,35 @@ def exact_distance(x, y, metric, p, shift_x, scale_x, shift_y, scale_y):
 # ------------------------------------------------------------------------ the search array
 
 
-# The caller's X (float32 or float64) also reaches the kernels as bytes, with a flag
-# ``x_is_f64``; rows are read into float64 buffers by :func:`_load_x_row`, so these
+# The caller's X reaches the kernels as ``(X32, X64)`` (one of them a placeholder) with a
+# flag ``x_is_f64``; rows are read into float64 buffers by :func:`_load_x_row`, so these
 # kernels too compile once. They run over ROW_BLOCK-row blocks so that each block
 # allocates its buffers once.
 ROW_BLOCK = 256
 
 
 @kernel()
-def _load_x_row(X, x_is_f64, i, out):
-    """Row ``i`` of the caller's data (bytes of float32 or float64 rows) into ``out``."""
-    row = X[i]
+def _load_x_row(X32, X64, x_is_f64, i, out):
+    """Row ``i`` of the caller's data into the float64 buffer ``out``."""
     if x_is_f64:
-        values = row.view(np.float64)
+        values = X64[i]
         for j in range(out.shape[0]):
             out[j] = values[j]
     else:
-        single = row.view(np.float32)
+        single = X32[i]
         for j in range(out.shape[0]):
             out[j] = np.float64(single[j])
 
 
 @kernel(parallel=True)
-def row_moments(X, x_is_f64, dim, center, shift, scale):
+def row_moments(X32, X64, x_is_f64, dim, center, shift, scale):
     """Per row: ``shift`` = mean (if ``center``, else 0) and ``scale`` = 1 / norm of
     ``X - shift`` (0 for a zero row), in float64."""
-    n = X.shape[0]
+    n = shift.shape[0]
     for block in prange((n + ROW_BLOCK - 1) // ROW_BLOCK):
         x = np.empty(dim, dtype=np.float64)
         for i in range(block * ROW_BLOCK, min(n, (block + 1) * ROW_BLOCK)):
-            _load_x_row(X, x_is_f64, i, x)
+            _load_x_row(X32, X64, x_is_f64, i, x)
             mean = 0.0
             if center:
                 for j in range(dim):
@@ -274,14 +274,14 @@ def row_moments(X, x_is_f64, dim, center, shift, scale):
 
 
 @kernel(parallel=True)
-def column_stats(X, x_is_f64, dim, row_shift, row_scale, mins, maxs, sums, sumsqs):
+def column_stats(X32, X64, x_is_f64, dim, row_shift, row_scale, mins, maxs, sums, sumsqs):
     """Per-column min, max, sum and sum of squares of ``(X - row_shift) * row_scale``.
 
     Row block ``b`` of ``mins.shape[0]`` equal blocks writes row ``b`` of each output; the
     caller combines the blocks in a fixed order, so the sums do not depend on the thread
     count.
     """
-    n = X.shape[0]
+    n = row_shift.shape[0]
     n_blocks = mins.shape[0]
     for b in prange(n_blocks):
         x = np.empty(dim, dtype=np.float64)
@@ -291,7 +291,7 @@ def column_stats(X, x_is_f64, dim, row_shift, row_scale, mins, maxs, sums, sumsq
             sums[b, j] = 0.0
             sumsqs[b, j] = 0.0
         for i in range(b * n // n_blocks, (b + 1) * n // n_blocks):
-            _load_x_row(X, x_is_f64, i, x)
+            _load_x_row(X32, X64, x_is_f64, i, x)
             shift = row_shift[i]
             scale = row_scale[i]
             for j in range(dim):
@@ -303,7 +303,7 @@ def column_stats(X, x_is_f64, dim, row_shift, row_scale, mins, maxs, sums, sumsq
 
 
 @kernel(parallel=True)
-def quantize_rows(X, x_is_f64, row_shift, row_scale, col_min, step, out):
+def quantize_rows(X32, X64, x_is_f64, row_shift, row_scale, col_min, step, out):
     """``out = rint(((X - row_shift) * row_scale - col_min) / step)`` as uint16.
 
     One global ``step`` keeps the metric isotropic: distances between codes are the true
@@ -315,7 +315,7 @@ def quantize_rows(X, x_is_f64, row_shift, row_scale, col_min, step, out):
     for block in prange((n + ROW_BLOCK - 1) // ROW_BLOCK):
         x = np.empty(dim, dtype=np.float64)
         for i in range(block * ROW_BLOCK, min(n, (block + 1) * ROW_BLOCK)):
-            _load_x_row(X, x_is_f64, i, x)
+            _load_x_row(X32, X64, x_is_f64, i, x)
             shift = row_shift[i]
             scale = row_scale[i] * inv
             for j in range(dim):
@@ -325,13 +325,13 @@ def quantize_rows(X, x_is_f64, row_shift, row_scale, col_min, step, out):
 
 
 @kernel(parallel=True)
-def scale_rows(X, x_is_f64, row_shift, row_scale, out):
+def scale_rows(X32, X64, x_is_f64, row_shift, row_scale, out):
     """``out = (X - row_shift) * row_scale`` rounded to float32."""
     n, dim = out.shape
     for block in prange((n + ROW_BLOCK - 1) // ROW_BLOCK):
         x = np.empty(dim, dtype=np.float64)
         for i in range(block * ROW_BLOCK, min(n, (block + 1) * ROW_BLOCK)):
-            _load_x_row(X, x_is_f64, i, x)
+            _load_x_row(X32, X64, x_is_f64, i, x)
             for j in range(dim):
                 out[i, j] = np.float32((x[j] - row_shift[i]) * row_scale[i])
 
@@ -404,47 +404,45 @@ def _sort_row(idx, dist):
 
 
 @kernel()
-def _load_row(data, is_float, i, out):
-    """Row ``i`` of the search array (bytes of float32 or uint16 rows) into float32 ``out``."""
-    row = data[i]
+def _load_row(data32, data16, is_float, i, out):
+    """Row ``i`` of the search array into the float32 buffer ``out``."""
     if is_float:
-        values = row.view(np.float32)
+        values = data32[i]
         for j in range(out.shape[0]):
             out[j] = values[j]
     else:
-        codes = row.view(np.uint16)
+        codes = data16[i]
         for j in range(out.shape[0]):
             out[j] = np.float32(codes[j])
 
 
 @kernel()
-def _row_dot(data, is_float, i, vector):
+def _row_dot(data32, data16, is_float, i, vector):
     """Dot product of row ``i`` of the search array with the float32 ``vector``."""
-    row = data[i]
     acc = np.float32(0.0)
     if is_float:
-        values = row.view(np.float32)
+        values = data32[i]
         for j in range(vector.shape[0]):
             acc += vector[j] * values[j]
     else:
-        codes = row.view(np.uint16)
+        codes = data16[i]
         for j in range(vector.shape[0]):
             acc += vector[j] * np.float32(codes[j])
     return acc
 
 
 @kernel()
-def _gather_rows(data, is_float, ids, m, rows):
+def _gather_rows(data32, data16, is_float, ids, m, rows):
     """Rows ``ids[:m]`` of the search array into the float32 scratch ``rows``."""
     for a in range(m):
-        _load_row(data, is_float, ids[a], rows[a])
+        _load_row(data32, data16, is_float, ids[a], rows[a])
 
 
 # ---------------------------------------------------------------------- random-projection trees
 
 
 @kernel()
-def _build_tree(data, is_float, dim, seed, tree, leaf_size, order, leaf_starts):
+def _build_tree(data32, data16, is_float, dim, seed, tree, leaf_size, order, leaf_starts):
     """Split ``range(n)`` into leaves of at most ``leaf_size`` points; return the leaf count.
 
     Each split is the perpendicular bisector of two random points of the node (for unit
@@ -453,7 +451,7 @@ def _build_tree(data, is_float, dim, seed, tree, leaf_size, order, leaf_starts):
     points so that each leaf is a contiguous run; ``leaf_starts[l]`` is where leaf ``l``
     begins and ``leaf_starts[n_leaves]`` is ``n``.
     """
-    n = data.shape[0]
+    n = order.shape[0]
     for i in range(n):
         order[i] = i
     scratch = np.empty(n, dtype=order.dtype)
@@ -484,8 +482,8 @@ def _build_tree(data, is_float, dim, seed, tree, leaf_size, order, leaf_starts):
         b = lo + np.int64(r % np.uint64(size - 1))
         if b >= a:
             b += 1
-        _load_row(data, is_float, order[a], xa)
-        _load_row(data, is_float, order[b], xb)
+        _load_row(data32, data16, is_float, order[a], xa)
+        _load_row(data32, data16, is_float, order[b], xb)
         # float32 arithmetic, like the distances: it only decides the side of a point.
         offset = np.float32(0.0)
         for j in range(dim):
@@ -496,7 +494,7 @@ def _build_tree(data, is_float, dim, seed, tree, leaf_size, order, leaf_starts):
         n_right = 0
         for m in range(lo, hi):
             point = order[m]
-            margin = _row_dot(data, is_float, point, normal) - offset
+            margin = _row_dot(data32, data16, is_float, point, normal) - offset
             if margin > 0:
                 left = True
             elif margin < 0:
@@ -525,15 +523,15 @@ def _build_tree(data, is_float, dim, seed, tree, leaf_size, order, leaf_starts):
 
 
 @kernel(parallel=True)
-def build_forest(data, is_float, dim, seed, leaf_size, orders, leaf_starts, n_leaves):
+def build_forest(data32, data16, is_float, dim, seed, leaf_size, orders, leaf_starts, n_leaves):
     """Build ``orders.shape[0]`` trees in parallel, tree ``t`` from its own hash stream.
 
     Parameters
     ----------
-    data : uint8 ndarray of shape (n, d * itemsize)
-        The search array as bytes.
+    data32, data16 : float32 / uint16 ndarray of shape (n, d)
+        The search array, and a placeholder of the other dtype.
     is_float : bool
-        Whether its rows are float32 (else uint16).
+        Whether the search array is ``data32`` (else ``data16``).
     dim : int
         Number of coordinates ``d``.
     seed : int
@@ -543,7 +541,7 @@ def build_forest(data, is_float, dim, seed, leaf_size, orders, leaf_starts, n_le
     n_leaves : int64 ndarray of shape (n_trees,), output
     """
     for t in prange(orders.shape[0]):
-        n_leaves[t] = _build_tree(data, is_float, dim, seed, t, leaf_size, orders[t],
+        n_leaves[t] = _build_tree(data32, data16, is_float, dim, seed, t, leaf_size, orders[t],
                                   leaf_starts[t])
 
 
@@ -557,7 +555,7 @@ def _offer_both(a, b, d, heap_idx, heap_dist, heap_flag):
 
 
 @kernel(parallel=True)
-def add_leaf_pairs(data, is_float, metric, p, order, leaf_starts, n_leaves, heap_idx, heap_dist,
+def add_leaf_pairs(data32, data16, is_float, metric, p, order, leaf_starts, n_leaves, heap_idx, heap_dist,
                    heap_flag, rows):
     """Offer every pair of points sharing a leaf of one tree to both points' heaps.
 
@@ -572,7 +570,7 @@ def add_leaf_pairs(data, is_float, metric, p, order, leaf_starts, n_leaves, heap
         m = leaf_starts[leaf + 1] - lo
         ids = order[lo:lo + m]
         scratch = rows[get_thread_id()]
-        _gather_rows(data, is_float, ids, m, scratch)
+        _gather_rows(data32, data16, is_float, ids, m, scratch)
         for a in range(m - 1):
             x = scratch[a]
             ia = ids[a]
@@ -605,7 +603,7 @@ def add_leaf_pairs(data, is_float, metric, p, order, leaf_starts, n_leaves, heap
 
 
 @kernel()
-def fill_random(data, is_float, dim, metric, p, seed, heap_idx, heap_dist, heap_flag):
+def fill_random(data32, data16, is_float, dim, metric, p, seed, heap_idx, heap_dist, heap_flag):
     """Complete every row that the trees left short with pseudo-random points.
 
     A row of a small leaf would otherwise keep empty slots, and a group of points that
@@ -620,7 +618,7 @@ def fill_random(data, is_float, dim, metric, p, seed, heap_idx, heap_dist, heap_
     for i in range(n):
         if heap_idx[i, 0] >= 0:  # an empty slot sorts above every real entry
             continue
-        _load_row(data, is_float, i, x)
+        _load_row(data32, data16, is_float, i, x)
         attempt = 0
         while heap_idx[i, 0] < 0:
             if attempt < 4 * size:
@@ -630,7 +628,7 @@ def fill_random(data, is_float, dim, metric, p, seed, heap_idx, heap_dist, heap_
             attempt += 1
             if w == i or _heap_contains(heap_idx[i], w):
                 continue
-            _load_row(data, is_float, w, y)
+            _load_row(data32, data16, is_float, w, y)
             d = _reduced_distance(x, y, metric, p, EMPTY)
             _heap_offer(heap_idx[i], heap_dist[i], heap_flag[i], d, w, 1)
 
@@ -883,7 +881,7 @@ def _hub_offers(m_new, m_old):
 
 
 @kernel()
-def _local_join(data, is_float, metric, p, u, new_cand, old_cand, n_new, n_old, roots, rows,
+def _local_join(data32, data16, is_float, metric, p, u, new_cand, old_cand, n_new, n_old, roots, rows,
                 ids, thresholds, out_target, out_source, out_dist, start):
     """The local join of hub ``u``: compare its new candidates with each other and with
     its old ones, writing offers from ``start``; return the number written.
@@ -903,7 +901,7 @@ def _local_join(data, is_float, metric, p, u, new_cand, old_cand, n_new, n_old, 
         else:
             ids[a] = old_cand[u, a - m_new]
         thresholds[a] = roots[ids[a]]
-    _gather_rows(data, is_float, ids, m, rows)
+    _gather_rows(data32, data16, is_float, ids, m, rows)
     pos = start
     four = metric == SQEUCLIDEAN or metric == MANHATTAN
     for a in range(m_new):
@@ -940,7 +938,7 @@ def _local_join(data, is_float, metric, p, u, new_cand, old_cand, n_new, n_old, 
 
 
 @kernel(parallel=True)
-def join_round(data, is_float, metric, p, visit_order, chunk, n_target_blocks, new_cand,
+def join_round(data32, data16, is_float, metric, p, visit_order, chunk, n_target_blocks, new_cand,
                old_cand, n_new, n_old, heap_idx, heap_dist, heap_flag, rows, ids, thresholds):
     """One NN-descent round: the local join of every hub, offers buffered and applied.
 
@@ -958,7 +956,7 @@ def join_round(data, is_float, metric, p, visit_order, chunk, n_target_blocks, n
     indexed by thread id (shapes (n_threads, 2 cap, d), (n_threads, 2 cap) twice); they
     never influence the result. Returns that count; flags 2 become 1.
     """
-    n = data.shape[0]
+    n = heap_idx.shape[0]
     k = heap_idx.shape[1]
     roots = heap_dist[:, 0].copy()
     n_chunks = (n + chunk - 1) // chunk
@@ -988,7 +986,7 @@ def join_round(data, is_float, metric, p, visit_order, chunk, n_target_blocks, n
             starts[a - lo + 1] = starts[a - lo] + _hub_offers(n_new[u], n_old[u])
         for a in prange(lo, hi):
             t = get_thread_id()
-            n_out[a - lo] = _local_join(data, is_float, metric, p, visit_order[a], new_cand,
+            n_out[a - lo] = _local_join(data32, data16, is_float, metric, p, visit_order[a], new_cand,
                                         old_cand, n_new, n_old, roots, rows[t], ids[t],
                                         thresholds[t], out_target, out_source, out_dist,
                                         starts[a - lo])
@@ -1026,7 +1024,7 @@ def join_round(data, is_float, metric, p, visit_order, chunk, n_target_blocks, n
 
 
 @kernel(parallel=True)
-def finalize(X, x_is_f64, metric, p, row_shift, row_scale, visit_order, heap_idx, out_idx,
+def finalize(X32, X64, x_is_f64, metric, p, row_shift, row_scale, visit_order, heap_idx, out_idx,
              out_dist):
     """Write the output rows: self first at 0, then the ``k - 1`` nearest of the heap.
 
@@ -1037,7 +1035,7 @@ def finalize(X, x_is_f64, metric, p, row_shift, row_scale, visit_order, heap_idx
     """
     n, k_out = out_idx.shape
     size = heap_idx.shape[1]
-    dim = X.shape[1] // (8 if x_is_f64 else 4)
+    dim = X64.shape[1] if x_is_f64 else X32.shape[1]
     for block in prange((n + ROW_BLOCK - 1) // ROW_BLOCK):
         x = np.empty(dim, dtype=np.float64)
         y = np.empty(dim, dtype=np.float64)
@@ -1045,11 +1043,11 @@ def finalize(X, x_is_f64, metric, p, row_shift, row_scale, visit_order, heap_idx
         row_dist = np.empty(size, dtype=np.float64)
         for position in range(block * ROW_BLOCK, min(n, (block + 1) * ROW_BLOCK)):
             i = visit_order[position]
-            _load_x_row(X, x_is_f64, i, x)
+            _load_x_row(X32, X64, x_is_f64, i, x)
             for m in range(size):
                 j = heap_idx[i, m]
                 row_idx[m] = j
-                _load_x_row(X, x_is_f64, j, y)
+                _load_x_row(X32, X64, x_is_f64, j, y)
                 row_dist[m] = exact_distance(x, y, metric, p, row_shift[i], row_scale[i],
                                              row_shift[j], row_scale[j])
             _sort_row(row_idx, row_dist)
