@@ -20,9 +20,10 @@ _ALIASES = {"l2": "euclidean", "l1": "manhattan", "taxicab": "manhattan",
 
 # Stop the descent once a round changes fewer than this fraction of the n * K entries.
 _DELTA = 0.001
-# Points per chunk of a join round, and blocks of target rows its offers are bucketed into.
-# Both fixed, so that the work split never depends on the thread count.
-_CHUNK = 2048
+# Most offers buffered at once in a join round (16 bytes each), and blocks of target rows
+# the offers are bucketed into. Both fixed, so that the work split never depends on the
+# thread count.
+_OFFER_BUDGET = 1 << 21
 _TARGET_BLOCKS = 256
 # The search runs on uint16 codes when rows have at least this many coordinates (below,
 # memory traffic is not what limits it) and the quantisation step is at most this
@@ -296,13 +297,17 @@ def _search_graph(search_array, s):
     n_old = np.empty(n, dtype=np.int64)
     ids = np.empty((n_threads, 2 * cap), dtype=np.int32)
     thresholds = np.empty((n_threads, 2 * cap), dtype=np.float64)
+    # Offer buffers of the join rounds, allocated once: target, source, distance, order.
+    size = min(_OFFER_BUDGET, n * (3 * cap * cap))
+    offers = (np.empty(size, dtype=np.int32), np.empty(size, dtype=np.int32),
+              np.empty(size, dtype=np.float32), np.empty(size, dtype=np.int32))
     for round_ in range(s.n_iters):
         _k.reverse_edges(heap_idx, heap_flag, rev_starts, rev_sources, rev_flags)
         _k.build_candidates(heap_idx, heap_flag, rev_starts, rev_sources, rev_flags, s.seed,
                             round_, new_cand, old_cand, n_new, n_old)
-        changed = _k.join_round(data32, data16, is_float, s.search_metric, s.p, visit_order, _CHUNK,
+        changed = _k.join_round(data32, data16, is_float, s.search_metric, s.p, visit_order,
                                 _TARGET_BLOCKS, new_cand, old_cand, n_new, n_old, heap_idx,
-                                heap_dist, heap_flag, rows, ids, thresholds)
+                                heap_dist, heap_flag, rows, ids, thresholds, *offers)
         if changed < _DELTA * n * K:
             break
     return heap_idx, visit_order

@@ -188,7 +188,8 @@ def _reduced_distance(x, y, metric, p, threshold):
         return np.float64(_manhattan_bounded(x, y, threshold))
     if metric == CHEBYSHEV:
         return np.float64(_chebyshev_bounded(x, y, threshold))
-    return _minkowski_bounded(x, y, p, threshold)
+    # Rounded to float32 like the others, so that offers can be stored in float32.
+    return np.float64(np.float32(_minkowski_bounded(x, y, p, threshold)))
 
 
 @kernel()
@@ -938,80 +939,84 @@ def _local_join(data32, data16, is_float, metric, p, u, new_cand, old_cand, n_ne
 
 
 @kernel(parallel=True)
-def join_round(data32, data16, is_float, metric, p, visit_order, chunk, n_target_blocks, new_cand,
-               old_cand, n_new, n_old, heap_idx, heap_dist, heap_flag, rows, ids, thresholds):
+def join_round(data32, data16, is_float, metric, p, visit_order, n_target_blocks, new_cand,
+               old_cand, n_new, n_old, heap_idx, heap_dist, heap_flag, rows, ids, thresholds,
+               out_target, out_source, out_dist, order):
     """One NN-descent round: the local join of every hub, offers buffered and applied.
 
-    Hubs are taken in chunks of ``chunk`` positions of ``visit_order`` (a tree's leaf
-    order, so that consecutive hubs share candidates still in cache). For a chunk, every
-    hub writes the offers of its pairs that can beat the current worst distance of their
-    target row (:func:`_local_join`; heaps are only read); the offers are then bucketed by
-    blocks of target index (a counting sort, serial and fixed) and applied, one block per
-    iteration, so no row has two writers.
+    Hubs are taken in ``visit_order`` (a tree's leaf order, so that consecutive hubs share
+    candidates still in cache), in chunks of consecutive hubs whose offers fit the offer
+    buffers ``out_target``, ``out_source``, ``out_dist`` and ``order`` (the chunks depend on
+    the graph and the buffer size only, never on the threads). For a chunk,
+    every hub writes the offers of its pairs that can beat the current worst distance of
+    their target row (:func:`_local_join`; heaps are only read); the offers are then
+    bucketed by blocks of target index (a counting sort, serial and fixed) and applied, one
+    block per iteration, so no row has two writers.
 
     A row ends the round as the ``K`` smallest ``(distance, index)`` of its old entries and
     of every pair offered to it; offers skipped or cut short could not have entered.
     Entries inserted in the round carry flag 2, so the count of changed entries does not
     depend on the order of the offers. ``rows``, ``ids`` and ``thresholds`` are scratch
     indexed by thread id (shapes (n_threads, 2 cap, d), (n_threads, 2 cap) twice); they
-    never influence the result. Returns that count; flags 2 become 1.
+    never influence the result. The offer buffers must hold the offers of any one hub
+    (``_hub_offers(cap, cap)``); they are reused across rounds so that their pages are
+    faulted in once. Returns that count; flags 2 become 1.
     """
     n = heap_idx.shape[0]
     k = heap_idx.shape[1]
+    budget = out_target.shape[0]
     roots = heap_dist[:, 0].copy()
-    n_chunks = (n + chunk - 1) // chunk
-    buffer = 0
-    for c in range(n_chunks):
-        size = 0
-        for a in range(c * chunk, min(n, (c + 1) * chunk)):
-            u = visit_order[a]
-            size += _hub_offers(n_new[u], n_old[u])
-        buffer = max(buffer, size)
-    out_target = np.empty(buffer, dtype=np.int32)
-    out_source = np.empty(buffer, dtype=np.int32)
-    out_dist = np.empty(buffer, dtype=np.float64)
-    sorted_target = np.empty(buffer, dtype=np.int32)
-    sorted_source = np.empty(buffer, dtype=np.int32)
-    sorted_dist = np.empty(buffer, dtype=np.float64)
+    # Offsets of each hub's offers (in visit order), and the chunk boundaries.
+    offsets = np.empty(n + 1, dtype=np.int64)
+    chunk_ends = np.empty(n, dtype=np.int64)
+    n_chunks = 0
+    chunk_first = 0
+    offsets[0] = 0
+    for a in range(n):
+        u = visit_order[a]
+        bound = _hub_offers(n_new[u], n_old[u])
+        if a > chunk_first and offsets[a] - offsets[chunk_first] + bound > budget:
+            chunk_ends[n_chunks] = a
+            n_chunks += 1
+            chunk_first = a
+        offsets[a + 1] = offsets[a] + bound
+    chunk_ends[n_chunks] = n
+    n_chunks += 1
+    n_out = np.empty(n, dtype=np.int64)
     block_width = (n + n_target_blocks - 1) // n_target_blocks
-    starts = np.empty(chunk + 1, dtype=np.int64)
-    n_out = np.empty(chunk, dtype=np.int64)
     block_start = np.empty(n_target_blocks + 1, dtype=np.int64)
+    lo = 0
     for c in range(n_chunks):
-        lo = c * chunk
-        hi = min(n, lo + chunk)
-        starts[0] = 0
-        for a in range(lo, hi):
-            u = visit_order[a]
-            starts[a - lo + 1] = starts[a - lo] + _hub_offers(n_new[u], n_old[u])
+        hi = chunk_ends[c]
+        base = offsets[lo]
         for a in prange(lo, hi):
             t = get_thread_id()
-            n_out[a - lo] = _local_join(data32, data16, is_float, metric, p, visit_order[a], new_cand,
-                                        old_cand, n_new, n_old, roots, rows[t], ids[t],
-                                        thresholds[t], out_target, out_source, out_dist,
-                                        starts[a - lo])
+            n_out[a] = _local_join(data32, data16, is_float, metric, p, visit_order[a],
+                                   new_cand, old_cand, n_new, n_old, roots, rows[t], ids[t],
+                                   thresholds[t], out_target, out_source, out_dist,
+                                   offsets[a] - base)
         block_start[:] = 0
-        for a in range(hi - lo):
-            for e in range(starts[a], starts[a] + n_out[a]):
+        for a in range(lo, hi):
+            for e in range(offsets[a] - base, offsets[a] - base + n_out[a]):
                 block_start[out_target[e] // block_width + 1] += 1
         for b in range(n_target_blocks):
             block_start[b + 1] += block_start[b]
         fill = block_start[:-1].copy()
-        for a in range(hi - lo):
-            for e in range(starts[a], starts[a] + n_out[a]):
+        for a in range(lo, hi):
+            for e in range(offsets[a] - base, offsets[a] - base + n_out[a]):
                 b = out_target[e] // block_width
-                sorted_target[fill[b]] = out_target[e]
-                sorted_source[fill[b]] = out_source[e]
-                sorted_dist[fill[b]] = out_dist[e]
+                order[fill[b]] = e
                 fill[b] += 1
         for b in prange(n_target_blocks):
-            for e in range(block_start[b], block_start[b + 1]):
-                w = sorted_target[e]
-                i = sorted_source[e]
-                d = sorted_dist[e]
+            for f in range(block_start[b], block_start[b + 1]):
+                e = order[f]
+                w = out_target[e]
+                i = out_source[e]
+                d = np.float64(out_dist[e])
                 if d <= heap_dist[w, 0] and not _heap_contains(heap_idx[w], i):
                     _heap_offer(heap_idx[w], heap_dist[w], heap_flag[w], d, i, 2)
                     roots[w] = heap_dist[w, 0]
+        lo = hi
     changed = 0
     for i in prange(n):
         row_changed = 0
