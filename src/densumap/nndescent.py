@@ -20,10 +20,10 @@ _ALIASES = {"l2": "euclidean", "l1": "manhattan", "taxicab": "manhattan",
 
 # Stop the descent once a round changes fewer than this fraction of the n * K entries.
 _DELTA = 0.001
-# Most offers buffered at once in a join round (16 bytes each), and blocks of target rows
+# Most offers buffered at once in a join round (24 bytes each), and blocks of target rows
 # the offers are bucketed into. Both fixed, so that the work split never depends on the
 # thread count.
-_OFFER_BUDGET = 1 << 21
+_OFFER_BUDGET = 1 << 20
 _TARGET_BLOCKS = 256
 # The search runs on uint16 codes when rows have at least this many coordinates (below,
 # memory traffic is not what limits it) and the quantisation step is at most this
@@ -118,10 +118,18 @@ def approximate_knn(X, n_neighbors, metric="euclidean", metric_kwds=None, random
 
 
 def default_parameters(n_samples, n_neighbors):
-    """Return the ``(n_trees, leaf_size, n_iters)`` chosen when they are None."""
-    n_trees = min(32, max(3, int(round(n_samples ** 0.25)) - 2))
+    """Return the ``(n_trees, leaf_size, n_iters)`` chosen when they are None.
+
+    Tuned on Fashion-MNIST (20,000 and 60,000 x 784, k = 15) for a recall of about 0.97
+    to 0.99 at the least time: 6 trees of leaves of up to 30 points and 3 NN-descent
+    rounds. Both counts grow slowly with ``n_samples`` because NN-descent needs a few
+    more rounds on larger graphs; the descent also stops as soon as a round changes
+    fewer than 0.1% of the entries.
+    """
+    log_n = math.log2(max(n_samples, 2))
+    n_trees = min(10, max(3, int(round(log_n / 2.5))))
     leaf_size = max(30, 2 * n_neighbors)
-    n_iters = max(5, int(round(math.log2(max(n_samples, 2)))))
+    n_iters = max(3, int(round(log_n / 5)))
     return n_trees, leaf_size, n_iters
 
 
@@ -297,10 +305,11 @@ def _search_graph(search_array, s):
     n_old = np.empty(n, dtype=np.int64)
     ids = np.empty((n_threads, 2 * cap), dtype=np.int32)
     thresholds = np.empty((n_threads, 2 * cap), dtype=np.float64)
-    # Offer buffers of the join rounds, allocated once: target, source, distance, order.
+    # Offer buffers of the join rounds, allocated once: (target, source, distance) as
+    # written, then as bucketed by target.
     size = min(_OFFER_BUDGET, n * (3 * cap * cap))
-    offers = (np.empty(size, dtype=np.int32), np.empty(size, dtype=np.int32),
-              np.empty(size, dtype=np.float32), np.empty(size, dtype=np.int32))
+    offers = tuple(np.empty(size, dtype=dtype)
+                   for dtype in (np.int32, np.int32, np.float32) * 2)
     for round_ in range(s.n_iters):
         _k.reverse_edges(heap_idx, heap_flag, rev_starts, rev_sources, rev_flags)
         _k.build_candidates(heap_idx, heap_flag, rev_starts, rev_sources, rev_flags, s.seed,

@@ -941,13 +941,13 @@ def _local_join(data32, data16, is_float, metric, p, u, new_cand, old_cand, n_ne
 @kernel(parallel=True)
 def join_round(data32, data16, is_float, metric, p, visit_order, n_target_blocks, new_cand,
                old_cand, n_new, n_old, heap_idx, heap_dist, heap_flag, rows, ids, thresholds,
-               out_target, out_source, out_dist, order):
+               out_target, out_source, out_dist, sorted_target, sorted_source, sorted_dist):
     """One NN-descent round: the local join of every hub, offers buffered and applied.
 
     Hubs are taken in ``visit_order`` (a tree's leaf order, so that consecutive hubs share
     candidates still in cache), in chunks of consecutive hubs whose offers fit the offer
-    buffers ``out_target``, ``out_source``, ``out_dist`` and ``order`` (the chunks depend on
-    the graph and the buffer size only, never on the threads). For a chunk,
+    buffers ``out_*`` (the chunks depend on the graph and the buffer size only, never on
+    the threads). For a chunk,
     every hub writes the offers of its pairs that can beat the current worst distance of
     their target row (:func:`_local_join`; heaps are only read); the offers are then
     bucketed by blocks of target index (a counting sort, serial and fixed) and applied, one
@@ -1005,14 +1005,15 @@ def join_round(data32, data16, is_float, metric, p, visit_order, n_target_blocks
         for a in range(lo, hi):
             for e in range(offsets[a] - base, offsets[a] - base + n_out[a]):
                 b = out_target[e] // block_width
-                order[fill[b]] = e
+                sorted_target[fill[b]] = out_target[e]
+                sorted_source[fill[b]] = out_source[e]
+                sorted_dist[fill[b]] = out_dist[e]
                 fill[b] += 1
         for b in prange(n_target_blocks):
-            for f in range(block_start[b], block_start[b + 1]):
-                e = order[f]
-                w = out_target[e]
-                i = out_source[e]
-                d = np.float64(out_dist[e])
+            for e in range(block_start[b], block_start[b + 1]):
+                w = sorted_target[e]
+                i = sorted_source[e]
+                d = np.float64(sorted_dist[e])
                 if d <= heap_dist[w, 0] and not _heap_contains(heap_idx[w], i):
                     _heap_offer(heap_idx[w], heap_dist[w], heap_flag[w], d, i, 2)
                     roots[w] = heap_dist[w, 0]
