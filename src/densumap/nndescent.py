@@ -30,6 +30,8 @@ _TARGET_BLOCKS = 256
 # fraction of the root-mean-square spread of the coordinates.
 _QUANTIZE_MIN_DIM = 32
 _QUANTIZE_MAX_STEP = 2e-4
+# Bytes of float32 rows in a thread's scratch: a tree node this small is split from cache.
+_SCRATCH_BYTES = 1 << 20
 # Rows used as float32 search data directly must keep squared sums finite in float32.
 _FLOAT32_SAFE = 1e15
 
@@ -279,22 +281,27 @@ def _search_graph(search_array, s):
     heap_dist = np.full((n, K), _k.EMPTY, dtype=np.float64)
     heap_flag = np.zeros((n, K), dtype=np.uint8)
 
-    orders = np.empty((s.n_trees, n), dtype=np.int32)
-    leaf_starts = np.empty((s.n_trees, n + 1), dtype=np.int64)
-    n_leaves = np.empty(s.n_trees, dtype=np.int64)
-    # Scratch rows of the leaf and local joins, indexed by numba's thread id (which is
-    # below the size of its thread pool); they never influence the result.
+    # Trees are split over the whole array down to nodes of `node_size` points, whose
+    # rows fit a thread's scratch; each such node is then split and its leaves joined
+    # from cache. The scratch (indexed by numba's thread id, below the size of its thread
+    # pool) also serves the local joins; it never influences the result.
     cap = s.max_candidates
+    node_size = max(s.leaf_size, 2 * cap, _SCRATCH_BYTES // (4 * dim))
     n_threads = numba.config.NUMBA_NUM_THREADS
-    rows = np.empty((n_threads, max(2 * cap, s.leaf_size), dim), dtype=np.float32)
-    _k.build_forest(data32, data16, is_float, dim, s.seed, s.leaf_size, orders, leaf_starts, n_leaves)
+    rows = np.empty((n_threads, node_size, dim), dtype=np.float32)
+    orders = np.empty((s.n_trees, n), dtype=np.int32)
+    node_starts = np.empty((s.n_trees, n + 1), dtype=np.int64)
+    n_nodes = np.empty(s.n_trees, dtype=np.int64)
+    _k.build_forest(data32, data16, is_float, dim, s.seed, node_size, orders, node_starts,
+                    n_nodes)
     for t in range(s.n_trees):
-        _k.add_leaf_pairs(data32, data16, is_float, s.search_metric, s.p, orders[t], leaf_starts[t],
-                          n_leaves[t], heap_idx, heap_dist, heap_flag, rows)
+        _k.finish_tree(data32, data16, is_float, dim, s.search_metric, s.p, s.seed, t,
+                       s.leaf_size, orders[t], node_starts[t], n_nodes[t], heap_idx,
+                       heap_dist, heap_flag, rows)
     _k.fill_random(data32, data16, is_float, dim, s.search_metric, s.p, s.seed, heap_idx, heap_dist,
                    heap_flag)
     visit_order = orders[0].copy()
-    del orders, leaf_starts
+    del orders, node_starts
 
     rev_starts = np.empty(n + 1, dtype=np.int64)
     rev_sources = np.empty(n * K, dtype=np.int32)

@@ -443,14 +443,18 @@ def _gather_rows(data32, data16, is_float, ids, m, rows):
 
 
 @kernel()
-def _build_tree(data32, data16, is_float, dim, seed, tree, leaf_size, order, leaf_starts):
+def _build_tree(data32, data16, is_float, dim, seed, tree, node_base, leaf_size, order,
+                leaf_starts):
     """Split ``range(n)`` into leaves of at most ``leaf_size`` points; return the leaf count.
 
-    Each split is the perpendicular bisector of two random points of the node (for unit
-    rows that is the angular split). Points exactly on the hyperplane, including every
-    point of a node of duplicates, go to a side chosen by hash. ``order`` receives the
-    points so that each leaf is a contiguous run; ``leaf_starts[l]`` is where leaf ``l``
-    begins and ``leaf_starts[n_leaves]`` is ``n``.
+    ``n = order.shape[0]`` rows of the search array are split (all of it, or a float32
+    scratch holding one node's rows). Each split is the perpendicular bisector of two
+    random points of the node (for unit rows that is the angular split). Points exactly
+    on the hyperplane, including every point of a node of duplicates, go to a side
+    chosen by hash. Node ``c`` of this call draws from hash ``(seed, tree stream,
+    node_base + c, .)``. ``order`` receives the points so that each leaf is a contiguous
+    run; ``leaf_starts[l]`` is where leaf ``l`` begins and ``leaf_starts[n_leaves]`` is
+    ``n``.
     """
     n = order.shape[0]
     for i in range(n):
@@ -477,9 +481,10 @@ def _build_tree(data32, data16, is_float, dim, seed, tree, leaf_size, order, lea
             n_leaves += 1
             continue
         node += 1
-        r = hash4(seed, _TREE_STREAM + tree, node, 0)
+        key = node_base + node
+        r = hash4(seed, _TREE_STREAM + tree, key, 0)
         a = lo + np.int64(r % np.uint64(size))
-        r = hash4(seed, _TREE_STREAM + tree, node, 1)
+        r = hash4(seed, _TREE_STREAM + tree, key, 1)
         b = lo + np.int64(r % np.uint64(size - 1))
         if b >= a:
             b += 1
@@ -501,7 +506,7 @@ def _build_tree(data32, data16, is_float, dim, seed, tree, leaf_size, order, lea
             elif margin < 0:
                 left = False
             else:
-                left = (hash4(seed, _TREE_STREAM + tree, node, 2 + point) & np.uint64(1)) == 0
+                left = (hash4(seed, _TREE_STREAM + tree, key, 2 + point) & np.uint64(1)) == 0
             if left:
                 scratch[n_left] = point
                 n_left += 1
@@ -523,29 +528,6 @@ def _build_tree(data32, data16, is_float, dim, seed, tree, leaf_size, order, lea
     return n_leaves
 
 
-@kernel(parallel=True)
-def build_forest(data32, data16, is_float, dim, seed, leaf_size, orders, leaf_starts, n_leaves):
-    """Build ``orders.shape[0]`` trees in parallel, tree ``t`` from its own hash stream.
-
-    Parameters
-    ----------
-    data32, data16 : float32 / uint16 ndarray of shape (n, d)
-        The search array, and a placeholder of the other dtype.
-    is_float : bool
-        Whether the search array is ``data32`` (else ``data16``).
-    dim : int
-        Number of coordinates ``d``.
-    seed : int
-    leaf_size : int
-    orders : int32 ndarray of shape (n_trees, n), output
-    leaf_starts : int64 ndarray of shape (n_trees, n + 1), output
-    n_leaves : int64 ndarray of shape (n_trees,), output
-    """
-    for t in prange(orders.shape[0]):
-        n_leaves[t] = _build_tree(data32, data16, is_float, dim, seed, t, leaf_size, orders[t],
-                                  leaf_starts[t])
-
-
 @kernel()
 def _offer_both(a, b, d, heap_idx, heap_dist, heap_flag):
     # The threshold test first: it rejects most pairs without scanning a row.
@@ -556,51 +538,101 @@ def _offer_both(a, b, d, heap_idx, heap_dist, heap_flag):
 
 
 @kernel(parallel=True)
-def add_leaf_pairs(data32, data16, is_float, metric, p, order, leaf_starts, n_leaves, heap_idx, heap_dist,
-                   heap_flag, rows):
-    """Offer every pair of points sharing a leaf of one tree to both points' heaps.
+def build_forest(data32, data16, is_float, dim, seed, node_size, orders, node_starts, n_nodes):
+    """The top levels of ``orders.shape[0]`` trees, in parallel: split until nodes have at
+    most ``node_size`` points (a node's rows then fit in a thread's scratch, where
+    :func:`finish_tree` splits it further from cache).
 
-    The leaves of one tree are disjoint, so the iteration of a leaf is the only writer of
-    its points' heaps. A leaf's rows are first copied to the float32 scratch ``rows``
-    (indexed by thread id, at least ``leaf_size`` rows) and its pairs measured from cache,
-    four at a time, as in :func:`_local_join`.
+    Parameters
+    ----------
+    data32, data16 : float32 / uint16 ndarray of shape (n, d)
+        The search array, and a placeholder of the other dtype.
+    is_float : bool
+        Whether the search array is ``data32`` (else ``data16``).
+    dim : int
+        Number of coordinates ``d``.
+    seed : int
+    node_size : int
+    orders : int32 ndarray of shape (n_trees, n), output
+        Each tree's points, node by node.
+    node_starts : int64 ndarray of shape (n_trees, n + 1), output
+    n_nodes : int64 ndarray of shape (n_trees,), output
+    """
+    for t in prange(orders.shape[0]):
+        n_nodes[t] = _build_tree(data32, data16, is_float, dim, seed, t, 0, node_size,
+                                 orders[t], node_starts[t])
+
+
+@kernel()
+def _leaf_join(rows, local, ids, lo, hi, metric, p, heap_idx, heap_dist, heap_flag):
+    """Offer every pair of one leaf to both points' heaps, measured from the scratch.
+
+    The leaf's points are ``ids[local[lo:hi]]``, their rows ``rows[local[lo:hi]]``; pairs
+    are measured four at a time, as in :func:`_local_join`.
     """
     four = metric == SQEUCLIDEAN or metric == MANHATTAN
-    for leaf in prange(n_leaves):
-        lo = leaf_starts[leaf]
-        m = leaf_starts[leaf + 1] - lo
-        ids = order[lo:lo + m]
+    for a in range(lo, hi - 1):
+        x = rows[local[a]]
+        ia = ids[local[a]]
+        b = a + 1
+        while four and b + 4 <= hi:
+            ta = heap_dist[ia, 0]
+            i0 = ids[local[b]]
+            i1 = ids[local[b + 1]]
+            i2 = ids[local[b + 2]]
+            i3 = ids[local[b + 3]]
+            t0 = max(ta, heap_dist[i0, 0])
+            t1 = max(ta, heap_dist[i1, 0])
+            t2 = max(ta, heap_dist[i2, 0])
+            t3 = max(ta, heap_dist[i3, 0])
+            y0 = rows[local[b]]
+            y1 = rows[local[b + 1]]
+            y2 = rows[local[b + 2]]
+            y3 = rows[local[b + 3]]
+            if metric == SQEUCLIDEAN:
+                d0, d1, d2, d3 = _sqeuclidean_four(x, y0, y1, y2, y3, t0, t1, t2, t3)
+            else:
+                d0, d1, d2, d3 = _manhattan_four(x, y0, y1, y2, y3, t0, t1, t2, t3)
+            _offer_both(ia, i0, d0, heap_idx, heap_dist, heap_flag)
+            _offer_both(ia, i1, d1, heap_idx, heap_dist, heap_flag)
+            _offer_both(ia, i2, d2, heap_idx, heap_dist, heap_flag)
+            _offer_both(ia, i3, d3, heap_idx, heap_dist, heap_flag)
+            b += 4
+        while b < hi:
+            ib = ids[local[b]]
+            d = _reduced_distance(x, rows[local[b]], metric, p,
+                                  max(heap_dist[ia, 0], heap_dist[ib, 0]))
+            _offer_both(ia, ib, d, heap_idx, heap_dist, heap_flag)
+            b += 1
+
+
+@kernel(parallel=True)
+def finish_tree(data32, data16, is_float, dim, metric, p, seed, tree, leaf_size, order,
+                node_starts, n_nodes, heap_idx, heap_dist, heap_flag, rows):
+    """Split the nodes of tree ``tree`` into leaves and offer every leaf pair to the heaps.
+
+    Each node's rows are copied once to the thread's float32 scratch ``rows`` (which
+    holds ``node_size`` rows); the node is split there (node ``c`` of top-level node ``v``
+    hashes as ``(v + 1) * 2**32 + c``, so the splits do not depend on the scheduling) and
+    its leaves are joined from cache. ``order`` is rewritten leaf by leaf. The nodes of
+    one tree are disjoint, so the iteration of a node is the only writer of its points'
+    heaps.
+    """
+    for v in prange(n_nodes):
+        lo = node_starts[v]
+        m = node_starts[v + 1] - lo
+        ids = order[lo:lo + m].copy()
         scratch = rows[get_thread_id()]
         _gather_rows(data32, data16, is_float, ids, m, scratch)
-        for a in range(m - 1):
-            x = scratch[a]
-            ia = ids[a]
-            b = a + 1
-            while four and b + 4 <= m:
-                ta = heap_dist[ia, 0]
-                t0 = max(ta, heap_dist[ids[b], 0])
-                t1 = max(ta, heap_dist[ids[b + 1], 0])
-                t2 = max(ta, heap_dist[ids[b + 2], 0])
-                t3 = max(ta, heap_dist[ids[b + 3], 0])
-                if metric == SQEUCLIDEAN:
-                    d0, d1, d2, d3 = _sqeuclidean_four(x, scratch[b], scratch[b + 1],
-                                                       scratch[b + 2], scratch[b + 3],
-                                                       t0, t1, t2, t3)
-                else:
-                    d0, d1, d2, d3 = _manhattan_four(x, scratch[b], scratch[b + 1],
-                                                     scratch[b + 2], scratch[b + 3],
-                                                     t0, t1, t2, t3)
-                _offer_both(ia, ids[b], d0, heap_idx, heap_dist, heap_flag)
-                _offer_both(ia, ids[b + 1], d1, heap_idx, heap_dist, heap_flag)
-                _offer_both(ia, ids[b + 2], d2, heap_idx, heap_dist, heap_flag)
-                _offer_both(ia, ids[b + 3], d3, heap_idx, heap_dist, heap_flag)
-                b += 4
-            while b < m:
-                ib = ids[b]
-                d = _reduced_distance(x, scratch[b], metric, p,
-                                      max(heap_dist[ia, 0], heap_dist[ib, 0]))
-                _offer_both(ia, ib, d, heap_idx, heap_dist, heap_flag)
-                b += 1
+        local = np.empty(m, dtype=np.int32)
+        leaf_starts = np.empty(m + 1, dtype=np.int64)
+        n_leaves = _build_tree(scratch, data16, True, dim, seed, tree, (v + 1) << 32,
+                               leaf_size, local, leaf_starts)
+        for leaf in range(n_leaves):
+            _leaf_join(scratch, local, ids, leaf_starts[leaf], leaf_starts[leaf + 1], metric,
+                       p, heap_idx, heap_dist, heap_flag)
+        for a in range(m):
+            order[lo + a] = ids[local[a]]
 
 
 @kernel()
