@@ -5,23 +5,24 @@ result depends only on ``(data, k, metric, seed)`` and never on the thread count
 
 * every random choice comes from a counter-based hash of ``(seed, a, b, c)``, never from a
   shared generator whose state would depend on the order in which threads run;
-* every parallel loop writes only rows that belong to its own iteration (a tree, a leaf of
-  one tree, a point, or a fixed block of points), so writes never race;
+* every parallel loop writes only rows that belong to its own iteration (a tree, a node of
+  one tree, a point, a fixed block of points or of target rows), so writes never race;
 * a neighbour heap keeps the ``K`` smallest candidates under the total order
   ``(distance, index)`` and refuses duplicates, so its final content is a function of the
   *set* of candidates offered to it, not of the order in which they arrive;
 * an NN-descent round is "Jacobi style": its candidate lists are built from the graph as
-  it was at the start of the round.
+  it was at the start of the round, its pairs are measured hub by hub while no heap is
+  written, and the resulting offers are applied afterwards by owners of target rows.
 
 The search runs on a *search array*: float32 rows, or uint16 rows quantised on one global
 step (see :func:`quantize_rows`); arithmetic is float32 either way. Kernels receive it as
 a pair ``(data32, data16)``, the real array and a (1, 1) placeholder of the other dtype,
 with a flag ``is_float``, and read rows through :func:`_load_row`. Each kernel then has a
 single signature whatever the dtype, which halves the cold compile time (parallel
-kernels compile slowly); the caller's X (float32 or float64) is passed the same way. The search
-compares reduced distances (squared euclidean, ``sum |x - y| ** p`` for Minkowski). The
-reported distances are recomputed exactly, in float64, from the caller's data
-(:func:`finalize`).
+kernels compile slowly); the caller's X (float32 or float64) is passed the same way.
+The search compares reduced distances (squared euclidean, ``sum |x - y| ** p`` for
+Minkowski). The reported distances are recomputed exactly, in float64, from the
+caller's data (:func:`finalize`).
 
 Heaps are three parallel ``(n, K)`` arrays: indices (int32, -1 for empty), distances
 (float64, :data:`EMPTY` for empty) and flags (uint8: 0 old, 1 new, 2 inserted in the
@@ -168,7 +169,7 @@ def _minkowski_bounded(x, y, p, threshold):
             return acc
     part = 0.0
     for j in range(n_blocks * _BLOCK, dim):
-        part += abs(x[j] - y[j]) ** p
+        part += abs(np.float64(x[j]) - np.float64(y[j])) ** p
     return acc + part
 
 
@@ -748,11 +749,10 @@ def build_candidates(heap_idx, heap_flag, rev_starts, rev_sources, rev_flags, se
                      new_cand, old_cand, n_new_out, n_old_out):
     """Per point, sample at most ``cap`` new and ``cap`` old neighbours (forward or reverse).
 
-    The sample keeps the entries of smallest hash ``(seed, round_, u, v)`` (in the round's
-    stream), so it is a fixed
-    function of the graph. Forward "new" entries that made it into the sample are marked
-    old in the point's own row: they are being joined now. ``n_new_out`` and ``n_old_out``
-    receive the list lengths; unused slots hold -1.
+    The sample keeps the entries of smallest hash ``(seed, round_, u, v)`` (in the rounds'
+    stream), so it is a fixed function of the graph. Forward "new" entries that made it
+    into the sample are marked old in the point's own row: they are being joined now.
+    ``n_new_out`` and ``n_old_out`` receive the list lengths; unused slots hold -1.
     """
     n, k = heap_idx.shape
     cap = new_cand.shape[1]
@@ -914,8 +914,8 @@ def _hub_offers(m_new, m_old):
 
 
 @kernel()
-def _local_join(data32, data16, is_float, metric, p, u, new_cand, old_cand, n_new, n_old, roots, rows,
-                ids, thresholds, out_target, out_source, out_dist, start):
+def _local_join(data32, data16, is_float, metric, p, u, new_cand, old_cand, n_new, n_old,
+                roots, rows, ids, thresholds, out_target, out_source, out_dist, start):
     """The local join of hub ``u``: compare its new candidates with each other and with
     its old ones, writing offers from ``start``; return the number written.
 
