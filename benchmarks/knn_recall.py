@@ -6,7 +6,8 @@ Usage::
 
 Recall is measured on a fixed random sample of query rows against exact brute-force
 neighbours (scikit-learn), counting the point itself as a neighbour for both methods.
-Each method is called once to compile before it is timed.
+Each method is called once to compile before it is timed; the methods then run
+alternately ``--repeats`` times and the minimum and median wall times are reported.
 """
 import argparse
 import gzip
@@ -35,22 +36,13 @@ def recall(found, exact):
     return float(np.mean([len(set(a) & set(b)) / len(b) for a, b in zip(found, exact)]))
 
 
-def timed(fn, repeats):
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, out
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--path", default=DEFAULT_PATH)
     parser.add_argument("--n", type=int, default=20000)
     parser.add_argument("--k", type=int, default=15)
     parser.add_argument("--queries", type=int, default=1000)
-    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--n-trees", type=int, default=None)
     parser.add_argument("--leaf-size", type=int, default=None)
     parser.add_argument("--n-iters", type=int, default=None)
@@ -70,25 +62,31 @@ def main():
           f"numba threads={numba.get_num_threads()}, cpus={os.cpu_count()}")
 
     opts = dict(n_trees=args.n_trees, leaf_size=args.leaf_size, n_iters=args.n_iters)
-    approximate_knn(X[:2000], k, random_state=42, **opts)  # compile (or load the cache)
-    t, (idx, _) = timed(lambda: approximate_knn(X, k, random_state=42, **opts), args.repeats)
-    chosen = default_parameters(n, k)
     used = tuple(v if v is not None else d for v, d in zip(
-        (args.n_trees, args.leaf_size, args.n_iters), chosen))
-    print(f"densumap approximate_knn  time {t:7.2f} s  recall {recall(idx[queries], exact_idx):.4f}"
-          f"  (n_trees, leaf_size, n_iters) = {used}")
-
+        (args.n_trees, args.leaf_size, args.n_iters), default_parameters(n, k)))
+    methods = {
+        f"densumap approximate_knn {used}":
+            lambda data: approximate_knn(data, k, random_state=42, **opts)[0],
+    }
     if not args.skip_pynndescent:
         from pynndescent import NNDescent
 
-        NNDescent(X[:2000], n_neighbors=k, random_state=42).neighbor_graph  # compile
-
-        def run_pynndescent():
-            return NNDescent(X, n_neighbors=k, random_state=42).neighbor_graph
-
-        t, (idx, _) = timed(run_pynndescent, args.repeats)
-        print(f"pynndescent NNDescent     time {t:7.2f} s  recall "
-              f"{recall(idx[queries], exact_idx):.4f}")
+        methods["pynndescent NNDescent"] = (
+            lambda data: NNDescent(data, n_neighbors=k, random_state=42).neighbor_graph[0])
+    for run in methods.values():
+        run(X[:2000])  # compile (or load the cache)
+    # Alternate the methods so that both see the same background load.
+    times = {name: [] for name in methods}
+    found = {}
+    for _ in range(args.repeats):
+        for name, run in methods.items():
+            start = time.perf_counter()
+            found[name] = run(X)
+            times[name].append(time.perf_counter() - start)
+    for name in methods:
+        t = np.array(times[name])
+        print(f"{name:45s} time min {t.min():6.2f} s  median {np.median(t):6.2f} s  "
+              f"recall {recall(found[name][queries], exact_idx):.4f}")
 
 
 if __name__ == "__main__":

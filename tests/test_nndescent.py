@@ -227,3 +227,26 @@ def test_bad_parameters(kwargs, error, match):
 def test_bad_data(X, match):
     with pytest.raises(ValueError, match=match):
         approximate_knn(X, 1)
+
+
+@pytest.mark.parametrize("scale", [1e-30, 1e30])
+@pytest.mark.parametrize("dim", [4, 40])
+def test_extreme_magnitudes(scale, dim):
+    """Values far outside float32's comfortable range are searched on rescaled rows."""
+    rng = np.random.default_rng(1)
+    X = (rng.normal(size=(10, dim))[rng.integers(0, 10, 400)] * 3
+         + rng.normal(size=(400, dim))) * scale
+    indices, distances = approximate_knn(X, 10, random_state=0)
+    assert recall(indices, exact_knn(X, 10, "euclidean")) >= 0.95
+    expected = reference_distance(X[:, None, :], X[indices[:, 1:]], "euclidean")
+    np.testing.assert_allclose(distances[:, 1:], expected, rtol=1e-4)
+
+
+def test_outlier_keeps_precision():
+    """One huge outlier must not make the quantised search coarse for everything else."""
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(20, 64))[rng.integers(0, 20, 2000)] * 3 + rng.normal(size=(2000, 64))
+    X = X.astype(np.float32)
+    X[0] = 1e6
+    indices, _ = approximate_knn(X, K, random_state=0)
+    assert recall(indices[1:], exact_knn(X, K, "euclidean")[1:]) >= 0.95

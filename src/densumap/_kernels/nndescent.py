@@ -5,18 +5,24 @@ result depends only on ``(data, k, metric, seed)`` and never on the thread count
 
 * every random choice comes from a counter-based hash of ``(seed, a, b, c)``, never from a
   shared generator whose state would depend on the order in which threads run;
-* every parallel loop writes only rows that belong to its own iteration (a tree, a leaf of
-  one tree, a point, or a fixed block of points), so writes never race;
+* every parallel loop writes only rows that belong to its own iteration (a tree, a node of
+  one tree, a point, a fixed block of points or of target rows), so writes never race;
 * a neighbour heap keeps the ``K`` smallest candidates under the total order
   ``(distance, index)`` and refuses duplicates, so its final content is a function of the
   *set* of candidates offered to it, not of the order in which they arrive;
 * an NN-descent round is "Jacobi style": its candidate lists are built from the graph as
-  it was at the start of the round.
+  it was at the start of the round, its pairs are measured hub by hub while no heap is
+  written, and the resulting offers are applied afterwards by owners of target rows.
 
 The search runs on a *search array*: float32 rows, or uint16 rows quantised on one global
-step (see :func:`quantize_rows`); arithmetic is float32 either way. It compares reduced
-distances (squared euclidean, ``sum |x - y| ** p`` for Minkowski). The reported
-distances are recomputed exactly, in float64, from the caller's data (:func:`finalize`).
+step (see :func:`quantize_rows`); arithmetic is float32 either way. Kernels receive it as
+a pair ``(data32, data16)``, the real array and a (1, 1) placeholder of the other dtype,
+with a flag ``is_float``, and read rows through :func:`_load_row`. Each kernel then has a
+single signature whatever the dtype, which halves the cold compile time (parallel
+kernels compile slowly); the caller's X (float32 or float64) is passed the same way.
+The search compares reduced distances (squared euclidean, ``sum |x - y| ** p`` for
+Minkowski). The reported distances are recomputed exactly, in float64, from the
+caller's data (:func:`finalize`).
 
 Heaps are three parallel ``(n, K)`` arrays: indices (int32, -1 for empty), distances
 (float64, :data:`EMPTY` for empty) and flags (uint8: 0 old, 1 new, 2 inserted in the
@@ -183,12 +189,13 @@ def _reduced_distance(x, y, metric, p, threshold):
         return np.float64(_manhattan_bounded(x, y, threshold))
     if metric == CHEBYSHEV:
         return np.float64(_chebyshev_bounded(x, y, threshold))
-    return _minkowski_bounded(x, y, p, threshold)
+    # Rounded to float32 like the others, so that offers can be stored in float32.
+    return np.float64(np.float32(_minkowski_bounded(x, y, p, threshold)))
 
 
 @kernel()
 def exact_distance(x, y, metric, p, shift_x, scale_x, shift_y, scale_y):
-    """True distance of two rows of the caller's data, accumulated in float64.
+    """True distance of two rows of the caller's data (float64 buffers).
 
     For COSINE and CORRELATION the rows are first mapped to ``(x - shift_x) * scale_x``
     (centred, unit norm); a zero row (``scale == 0``) is at distance 1 from every row, as
@@ -200,25 +207,25 @@ def exact_distance(x, y, metric, p, shift_x, scale_x, shift_y, scale_y):
     acc = 0.0
     if metric == SQEUCLIDEAN:
         for j in range(dim):
-            t = np.float64(x[j]) - np.float64(y[j])
+            t = x[j] - y[j]
             acc += t * t
         return np.sqrt(acc)
     if metric == MANHATTAN:
         for j in range(dim):
-            acc += abs(np.float64(x[j]) - np.float64(y[j]))
+            acc += abs(x[j] - y[j])
         return acc
     if metric == CHEBYSHEV:
         for j in range(dim):
-            acc = max(acc, abs(np.float64(x[j]) - np.float64(y[j])))
+            acc = max(acc, abs(x[j] - y[j]))
         return acc
     if metric == MINKOWSKI:
         for j in range(dim):
-            acc += abs(np.float64(x[j]) - np.float64(y[j])) ** p
+            acc += abs(x[j] - y[j]) ** p
         return acc ** (1.0 / p)
     if scale_x == 0.0 or scale_y == 0.0:
         return 1.0
     for j in range(dim):
-        t = (np.float64(x[j]) - shift_x) * scale_x - (np.float64(y[j]) - shift_y) * scale_y
+        t = (x[j] - shift_x) * scale_x - (y[j] - shift_y) * scale_y
         acc += t * t
     return min(0.5 * acc, 2.0)
 
@@ -226,46 +233,71 @@ def exact_distance(x, y, metric, p, shift_x, scale_x, shift_y, scale_y):
 # ------------------------------------------------------------------------ the search array
 
 
+# The caller's X reaches the kernels as ``(X32, X64)`` (one of them a placeholder) with a
+# flag ``x_is_f64``; rows are read into float64 buffers by :func:`_load_x_row`, so these
+# kernels too compile once. They run over ROW_BLOCK-row blocks so that each block
+# allocates its buffers once.
+ROW_BLOCK = 256
+
+
+@kernel()
+def _load_x_row(X32, X64, x_is_f64, i, out):
+    """Row ``i`` of the caller's data into the float64 buffer ``out``."""
+    if x_is_f64:
+        values = X64[i]
+        for j in range(out.shape[0]):
+            out[j] = values[j]
+    else:
+        single = X32[i]
+        for j in range(out.shape[0]):
+            out[j] = np.float64(single[j])
+
+
 @kernel(parallel=True)
-def row_moments(X, center, shift, scale):
+def row_moments(X32, X64, x_is_f64, dim, center, shift, scale):
     """Per row: ``shift`` = mean (if ``center``, else 0) and ``scale`` = 1 / norm of
     ``X - shift`` (0 for a zero row), in float64."""
-    n, dim = X.shape
-    for i in prange(n):
-        mean = 0.0
-        if center:
+    n = shift.shape[0]
+    for block in prange((n + ROW_BLOCK - 1) // ROW_BLOCK):
+        x = np.empty(dim, dtype=np.float64)
+        for i in range(block * ROW_BLOCK, min(n, (block + 1) * ROW_BLOCK)):
+            _load_x_row(X32, X64, x_is_f64, i, x)
+            mean = 0.0
+            if center:
+                for j in range(dim):
+                    mean += x[j]
+                mean /= dim
+            sq = 0.0
             for j in range(dim):
-                mean += np.float64(X[i, j])
-            mean /= dim
-        sq = 0.0
-        for j in range(dim):
-            t = np.float64(X[i, j]) - mean
-            sq += t * t
-        shift[i] = mean
-        scale[i] = 1.0 / np.sqrt(sq) if sq > 0.0 else 0.0
+                t = x[j] - mean
+                sq += t * t
+            shift[i] = mean
+            scale[i] = 1.0 / np.sqrt(sq) if sq > 0.0 else 0.0
 
 
 @kernel(parallel=True)
-def column_stats(X, row_shift, row_scale, mins, maxs, sums, sumsqs):
+def column_stats(X32, X64, x_is_f64, dim, row_shift, row_scale, mins, maxs, sums, sumsqs):
     """Per-column min, max, sum and sum of squares of ``(X - row_shift) * row_scale``.
 
     Row block ``b`` of ``mins.shape[0]`` equal blocks writes row ``b`` of each output; the
     caller combines the blocks in a fixed order, so the sums do not depend on the thread
     count.
     """
-    n, dim = X.shape
+    n = row_shift.shape[0]
     n_blocks = mins.shape[0]
     for b in prange(n_blocks):
-        lo = b * n // n_blocks
-        hi = (b + 1) * n // n_blocks
+        x = np.empty(dim, dtype=np.float64)
         for j in range(dim):
             mins[b, j] = np.inf
             maxs[b, j] = -np.inf
             sums[b, j] = 0.0
             sumsqs[b, j] = 0.0
-        for i in range(lo, hi):
+        for i in range(b * n // n_blocks, (b + 1) * n // n_blocks):
+            _load_x_row(X32, X64, x_is_f64, i, x)
+            shift = row_shift[i]
+            scale = row_scale[i]
             for j in range(dim):
-                v = (np.float64(X[i, j]) - row_shift[i]) * row_scale[i]
+                v = (x[j] - shift) * scale
                 mins[b, j] = min(mins[b, j], v)
                 maxs[b, j] = max(maxs[b, j], v)
                 sums[b, j] += v
@@ -273,31 +305,37 @@ def column_stats(X, row_shift, row_scale, mins, maxs, sums, sumsqs):
 
 
 @kernel(parallel=True)
-def quantize_rows(X, row_shift, row_scale, col_min, step, out):
+def quantize_rows(X32, X64, x_is_f64, row_shift, row_scale, col_min, step, out):
     """``out = rint(((X - row_shift) * row_scale - col_min) / step)`` as uint16.
 
     One global ``step`` keeps the metric isotropic: distances between codes are the true
     ones divided by ``step`` (up to rounding), while the per-column offsets cancel in
     every difference.
     """
-    n, dim = X.shape
+    n, dim = out.shape
     inv = 1.0 / step
-    for i in prange(n):
-        shift = row_shift[i]
-        scale = row_scale[i] * inv
-        for j in range(dim):
-            v = (np.float64(X[i, j]) - shift) * scale - col_min[j] * inv
-            # v >= 0 up to rounding, so adding 0.5 and truncating rounds to nearest.
-            out[i, j] = np.uint16(min(max(v + 0.5, 0.0), QUANT_LEVELS + 0.49))
+    for block in prange((n + ROW_BLOCK - 1) // ROW_BLOCK):
+        x = np.empty(dim, dtype=np.float64)
+        for i in range(block * ROW_BLOCK, min(n, (block + 1) * ROW_BLOCK)):
+            _load_x_row(X32, X64, x_is_f64, i, x)
+            shift = row_shift[i]
+            scale = row_scale[i] * inv
+            for j in range(dim):
+                v = (x[j] - shift) * scale - col_min[j] * inv
+                # v >= 0 up to rounding, so adding 0.5 and truncating rounds to nearest.
+                out[i, j] = np.uint16(min(max(v + 0.5, 0.0), QUANT_LEVELS + 0.49))
 
 
 @kernel(parallel=True)
-def scale_rows(X, row_shift, row_scale, out):
+def scale_rows(X32, X64, x_is_f64, row_shift, row_scale, out):
     """``out = (X - row_shift) * row_scale`` rounded to float32."""
-    n, dim = X.shape
-    for i in prange(n):
-        for j in range(dim):
-            out[i, j] = np.float32((np.float64(X[i, j]) - row_shift[i]) * row_scale[i])
+    n, dim = out.shape
+    for block in prange((n + ROW_BLOCK - 1) // ROW_BLOCK):
+        x = np.empty(dim, dtype=np.float64)
+        for i in range(block * ROW_BLOCK, min(n, (block + 1) * ROW_BLOCK)):
+            _load_x_row(X32, X64, x_is_f64, i, x)
+            for j in range(dim):
+                out[i, j] = np.float32((x[j] - row_shift[i]) * row_scale[i])
 
 
 # ---------------------------------------------------------------------------------- heaps
@@ -364,24 +402,68 @@ def _sort_row(idx, dist):
         dist[b + 1] = da
 
 
+# -------------------------------------------------------------------------- row access
+
+
+@kernel()
+def _load_row(data32, data16, is_float, i, out):
+    """Row ``i`` of the search array into the float32 buffer ``out``."""
+    if is_float:
+        values = data32[i]
+        for j in range(out.shape[0]):
+            out[j] = values[j]
+    else:
+        codes = data16[i]
+        for j in range(out.shape[0]):
+            out[j] = np.float32(codes[j])
+
+
+@kernel()
+def _row_dot(data32, data16, is_float, i, vector):
+    """Dot product of row ``i`` of the search array with the float32 ``vector``."""
+    acc = np.float32(0.0)
+    if is_float:
+        values = data32[i]
+        for j in range(vector.shape[0]):
+            acc += vector[j] * values[j]
+    else:
+        codes = data16[i]
+        for j in range(vector.shape[0]):
+            acc += vector[j] * np.float32(codes[j])
+    return acc
+
+
+@kernel()
+def _gather_rows(data32, data16, is_float, ids, m, rows):
+    """Rows ``ids[:m]`` of the search array into the float32 scratch ``rows``."""
+    for a in range(m):
+        _load_row(data32, data16, is_float, ids[a], rows[a])
+
+
 # ---------------------------------------------------------------------- random-projection trees
 
 
 @kernel()
-def _build_tree(data, seed, tree, leaf_size, order, leaf_starts):
+def _build_tree(data32, data16, is_float, dim, seed, tree, node_base, leaf_size, order,
+                leaf_starts):
     """Split ``range(n)`` into leaves of at most ``leaf_size`` points; return the leaf count.
 
-    Each split is the perpendicular bisector of two random points of the node (for unit
-    rows that is the angular split). Points exactly on the hyperplane, including every
-    point of a node of duplicates, go to a side chosen by hash. ``order`` receives the
-    points so that each leaf is a contiguous run; ``leaf_starts[l]`` is where leaf ``l``
-    begins and ``leaf_starts[n_leaves]`` is ``n``.
+    ``n = order.shape[0]`` rows of the search array are split (all of it, or a float32
+    scratch holding one node's rows). Each split is the perpendicular bisector of two
+    random points of the node (for unit rows that is the angular split). Points exactly
+    on the hyperplane, including every point of a node of duplicates, go to a side
+    chosen by hash. Node ``c`` of this call draws from hash ``(seed, tree stream,
+    node_base + c, .)``. ``order`` receives the points so that each leaf is a contiguous
+    run; ``leaf_starts[l]`` is where leaf ``l`` begins and ``leaf_starts[n_leaves]`` is
+    ``n``.
     """
-    n, dim = data.shape
+    n = order.shape[0]
     for i in range(n):
         order[i] = i
     scratch = np.empty(n, dtype=order.dtype)
     normal = np.empty(dim, dtype=np.float32)
+    xa = np.empty(dim, dtype=np.float32)
+    xb = np.empty(dim, dtype=np.float32)
     stack_lo = np.empty(n + 1, dtype=np.int64)
     stack_hi = np.empty(n + 1, dtype=np.int64)
     top = 0
@@ -400,37 +482,32 @@ def _build_tree(data, seed, tree, leaf_size, order, leaf_starts):
             n_leaves += 1
             continue
         node += 1
-        r = hash4(seed, _TREE_STREAM + tree, node, 0)
+        key = node_base + node
+        r = hash4(seed, _TREE_STREAM + tree, key, 0)
         a = lo + np.int64(r % np.uint64(size))
-        r = hash4(seed, _TREE_STREAM + tree, node, 1)
+        r = hash4(seed, _TREE_STREAM + tree, key, 1)
         b = lo + np.int64(r % np.uint64(size - 1))
         if b >= a:
             b += 1
-        xa = data[order[a]]
-        xb = data[order[b]]
+        _load_row(data32, data16, is_float, order[a], xa)
+        _load_row(data32, data16, is_float, order[b], xb)
         # float32 arithmetic, like the distances: it only decides the side of a point.
         offset = np.float32(0.0)
         for j in range(dim):
-            fa = np.float32(xa[j])
-            fb = np.float32(xb[j])
-            normal[j] = fa - fb
-            offset += (fa - fb) * (fa + fb)
+            normal[j] = xa[j] - xb[j]
+            offset += (xa[j] - xb[j]) * (xa[j] + xb[j])
         offset *= np.float32(0.5)
         n_left = 0
         n_right = 0
         for m in range(lo, hi):
             point = order[m]
-            x = data[point]
-            margin = np.float32(0.0)
-            for j in range(dim):
-                margin += normal[j] * np.float32(x[j])
-            margin -= offset
+            margin = _row_dot(data32, data16, is_float, point, normal) - offset
             if margin > 0:
                 left = True
             elif margin < 0:
                 left = False
             else:
-                left = (hash4(seed, _TREE_STREAM + tree, node, 2 + point) & np.uint64(1)) == 0
+                left = (hash4(seed, _TREE_STREAM + tree, key, 2 + point) & np.uint64(1)) == 0
             if left:
                 scratch[n_left] = point
                 n_left += 1
@@ -452,103 +529,132 @@ def _build_tree(data, seed, tree, leaf_size, order, leaf_starts):
     return n_leaves
 
 
-@kernel(parallel=True)
-def build_forest(data, seed, leaf_size, orders, leaf_starts, n_leaves):
-    """Build ``orders.shape[0]`` trees in parallel, tree ``t`` from its own hash stream.
-
-    Parameters
-    ----------
-    data : ndarray of shape (n, d)
-    seed : int
-    leaf_size : int
-    orders : int32 ndarray of shape (n_trees, n), output
-    leaf_starts : int64 ndarray of shape (n_trees, n + 1), output
-    n_leaves : int64 ndarray of shape (n_trees,), output
-    """
-    for t in prange(orders.shape[0]):
-        n_leaves[t] = _build_tree(data, seed, t, leaf_size, orders[t], leaf_starts[t])
-
-
-@kernel()
-def _gather_rows(data, ids, m, rows):
-    """Copy rows ``ids[:m]`` of ``data`` to the float32 scratch ``rows``."""
-    dim = data.shape[1]
-    for a in range(m):
-        source = data[ids[a]]
-        row = rows[a]
-        for j in range(dim):
-            row[j] = np.float32(source[j])
-
-
 @kernel()
 def _offer_both(a, b, d, heap_idx, heap_dist, heap_flag):
-    if not _heap_contains(heap_idx[a], b):
+    # The threshold test first: it rejects most pairs without scanning a row.
+    if d <= heap_dist[a, 0] and not _heap_contains(heap_idx[a], b):
         _heap_offer(heap_idx[a], heap_dist[a], heap_flag[a], d, b, 1)
-    if not _heap_contains(heap_idx[b], a):
+    if d <= heap_dist[b, 0] and not _heap_contains(heap_idx[b], a):
         _heap_offer(heap_idx[b], heap_dist[b], heap_flag[b], d, a, 1)
 
 
 @kernel(parallel=True)
-def add_leaf_pairs(data, metric, p, order, leaf_starts, n_leaves, heap_idx, heap_dist, heap_flag,
-                   rows):
-    """Offer every pair of points sharing a leaf of one tree to both points' heaps.
+def build_forest(data32, data16, is_float, dim, seed, node_size, orders, node_starts, n_nodes):
+    """The top levels of ``orders.shape[0]`` trees, in parallel: split until nodes have at
+    most ``node_size`` points (a node's rows then fit in a thread's scratch, where
+    :func:`finish_tree` splits it further from cache).
 
-    The leaves of one tree are disjoint, so the iteration of a leaf is the only writer of
-    its points' heaps. A leaf's rows are first copied to the float32 scratch ``rows``
-    (indexed by thread id, at least ``leaf_size`` rows) and its pairs measured from cache,
-    four at a time, as in :func:`_local_join`.
+    Parameters
+    ----------
+    data32, data16 : float32 / uint16 ndarray of shape (n, d)
+        The search array, and a placeholder of the other dtype.
+    is_float : bool
+        Whether the search array is ``data32`` (else ``data16``).
+    dim : int
+        Number of coordinates ``d``.
+    seed : int
+    node_size : int
+    orders : int32 ndarray of shape (n_trees, n), output
+        Each tree's points, node by node.
+    node_starts : int64 ndarray of shape (n_trees, n + 1), output
+    n_nodes : int64 ndarray of shape (n_trees,), output
+    """
+    for t in prange(orders.shape[0]):
+        n_nodes[t] = _build_tree(data32, data16, is_float, dim, seed, t, 0, node_size,
+                                 orders[t], node_starts[t])
+
+
+@kernel()
+def _leaf_join(rows, local, ids, lo, hi, metric, p, heap_idx, heap_dist, heap_flag):
+    """Offer every pair of one leaf to both points' heaps, measured from the scratch.
+
+    The leaf's points are ``ids[local[lo:hi]]``, their rows ``rows[local[lo:hi]]``; pairs
+    are measured four at a time, as in :func:`_local_join`.
     """
     four = metric == SQEUCLIDEAN or metric == MANHATTAN
-    for leaf in prange(n_leaves):
-        lo = leaf_starts[leaf]
-        m = leaf_starts[leaf + 1] - lo
-        ids = order[lo:lo + m]
-        scratch = rows[get_thread_id()]
-        _gather_rows(data, ids, m, scratch)
-        for a in range(m - 1):
-            x = scratch[a]
-            ia = ids[a]
-            b = a + 1
-            while four and b + 4 <= m:
-                ta = heap_dist[ia, 0]
-                t0 = max(ta, heap_dist[ids[b], 0])
-                t1 = max(ta, heap_dist[ids[b + 1], 0])
-                t2 = max(ta, heap_dist[ids[b + 2], 0])
-                t3 = max(ta, heap_dist[ids[b + 3], 0])
-                if metric == SQEUCLIDEAN:
-                    d0, d1, d2, d3 = _sqeuclidean_four(x, scratch[b], scratch[b + 1],
-                                                       scratch[b + 2], scratch[b + 3],
-                                                       t0, t1, t2, t3)
-                else:
-                    d0, d1, d2, d3 = _manhattan_four(x, scratch[b], scratch[b + 1],
-                                                     scratch[b + 2], scratch[b + 3],
-                                                     t0, t1, t2, t3)
-                _offer_both(ia, ids[b], d0, heap_idx, heap_dist, heap_flag)
-                _offer_both(ia, ids[b + 1], d1, heap_idx, heap_dist, heap_flag)
-                _offer_both(ia, ids[b + 2], d2, heap_idx, heap_dist, heap_flag)
-                _offer_both(ia, ids[b + 3], d3, heap_idx, heap_dist, heap_flag)
-                b += 4
-            while b < m:
-                ib = ids[b]
-                d = _reduced_distance(x, scratch[b], metric, p,
-                                      max(heap_dist[ia, 0], heap_dist[ib, 0]))
-                _offer_both(ia, ib, d, heap_idx, heap_dist, heap_flag)
-                b += 1
+    for a in range(lo, hi - 1):
+        x = rows[local[a]]
+        ia = ids[local[a]]
+        b = a + 1
+        while four and b + 4 <= hi:
+            ta = heap_dist[ia, 0]
+            i0 = ids[local[b]]
+            i1 = ids[local[b + 1]]
+            i2 = ids[local[b + 2]]
+            i3 = ids[local[b + 3]]
+            t0 = max(ta, heap_dist[i0, 0])
+            t1 = max(ta, heap_dist[i1, 0])
+            t2 = max(ta, heap_dist[i2, 0])
+            t3 = max(ta, heap_dist[i3, 0])
+            y0 = rows[local[b]]
+            y1 = rows[local[b + 1]]
+            y2 = rows[local[b + 2]]
+            y3 = rows[local[b + 3]]
+            if metric == SQEUCLIDEAN:
+                d0, d1, d2, d3 = _sqeuclidean_four(x, y0, y1, y2, y3, t0, t1, t2, t3)
+            else:
+                d0, d1, d2, d3 = _manhattan_four(x, y0, y1, y2, y3, t0, t1, t2, t3)
+            _offer_both(ia, i0, d0, heap_idx, heap_dist, heap_flag)
+            _offer_both(ia, i1, d1, heap_idx, heap_dist, heap_flag)
+            _offer_both(ia, i2, d2, heap_idx, heap_dist, heap_flag)
+            _offer_both(ia, i3, d3, heap_idx, heap_dist, heap_flag)
+            b += 4
+        while b < hi:
+            ib = ids[local[b]]
+            d = _reduced_distance(x, rows[local[b]], metric, p,
+                                  max(heap_dist[ia, 0], heap_dist[ib, 0]))
+            _offer_both(ia, ib, d, heap_idx, heap_dist, heap_flag)
+            b += 1
 
 
 @kernel(parallel=True)
-def fill_random(data, metric, p, seed, heap_idx, heap_dist, heap_flag):
+def finish_tree(data32, data16, is_float, dim, metric, p, seed, tree, leaf_size, order,
+                node_starts, n_nodes, heap_idx, heap_dist, heap_flag, rows):
+    """Split the nodes of tree ``tree`` into leaves and offer every leaf pair to the heaps.
+
+    Each node's rows are copied once to the thread's float32 scratch ``rows`` (which
+    holds ``node_size`` rows); the node is split there (node ``c`` of top-level node ``v``
+    hashes as ``(v + 1) * 2**32 + c``, so the splits do not depend on the scheduling) and
+    its leaves are joined from cache. ``order`` is rewritten leaf by leaf. The nodes of
+    one tree are disjoint, so the iteration of a node is the only writer of its points'
+    heaps.
+    """
+    for v in prange(n_nodes):
+        lo = node_starts[v]
+        m = node_starts[v + 1] - lo
+        ids = order[lo:lo + m].copy()
+        scratch = rows[get_thread_id()]
+        _gather_rows(data32, data16, is_float, ids, m, scratch)
+        local = np.empty(m, dtype=np.int32)
+        leaf_starts = np.empty(m + 1, dtype=np.int64)
+        n_leaves = _build_tree(scratch, data16, True, dim, seed, tree, (v + 1) << 32,
+                               leaf_size, local, leaf_starts)
+        for leaf in range(n_leaves):
+            _leaf_join(scratch, local, ids, leaf_starts[leaf], leaf_starts[leaf + 1], metric,
+                       p, heap_idx, heap_dist, heap_flag)
+        for a in range(m):
+            order[lo + a] = ids[local[a]]
+
+
+@kernel()
+def fill_random(data32, data16, is_float, dim, metric, p, seed, heap_idx, heap_dist, heap_flag):
     """Complete every row that the trees left short with pseudo-random points.
 
     A row of a small leaf would otherwise keep empty slots, and a group of points that
     only ever meet each other could never be left by NN-descent. The random points come
     from hash ``(seed, _FILL_STREAM, i, attempt)``; after ``4 K`` attempts the remaining
-    points are scanned in order, so a row always fills when ``n - 1 >= K``.
+    points are scanned in order, so a row always fills when ``n - 1 >= K``. Serial: few
+    rows are short, and a parallel kernel would compile for seconds.
     """
     n, size = heap_idx.shape
-    for i in prange(n):
+    x = np.empty(dim, dtype=np.float32)
+    y = np.empty(dim, dtype=np.float32)
+    for i in range(n):
+        if heap_idx[i, 0] >= 0:  # an empty slot sorts above every real entry
+            continue
+        _load_row(data32, data16, is_float, i, x)
         attempt = 0
-        while heap_idx[i, 0] < 0:  # an empty slot sorts above every real entry
+        while heap_idx[i, 0] < 0:
             if attempt < 4 * size:
                 w = np.int64(hash4(seed, _FILL_STREAM, i, attempt) % np.uint64(n))
             else:
@@ -556,7 +662,8 @@ def fill_random(data, metric, p, seed, heap_idx, heap_dist, heap_flag):
             attempt += 1
             if w == i or _heap_contains(heap_idx[i], w):
                 continue
-            d = _reduced_distance(data[i], data[w], metric, p, EMPTY)
+            _load_row(data32, data16, is_float, w, y)
+            d = _reduced_distance(x, y, metric, p, EMPTY)
             _heap_offer(heap_idx[i], heap_dist[i], heap_flag[i], d, w, 1)
 
 
@@ -642,11 +749,10 @@ def build_candidates(heap_idx, heap_flag, rev_starts, rev_sources, rev_flags, se
                      new_cand, old_cand, n_new_out, n_old_out):
     """Per point, sample at most ``cap`` new and ``cap`` old neighbours (forward or reverse).
 
-    The sample keeps the entries of smallest hash ``(seed, round_, u, v)`` (in the round's
-    stream), so it is a fixed
-    function of the graph. Forward "new" entries that made it into the sample are marked
-    old in the point's own row: they are being joined now. ``n_new_out`` and ``n_old_out``
-    receive the list lengths; unused slots hold -1.
+    The sample keeps the entries of smallest hash ``(seed, round_, u, v)`` (in the rounds'
+    stream), so it is a fixed function of the graph. Forward "new" entries that made it
+    into the sample are marked old in the point's own row: they are being joined now.
+    ``n_new_out`` and ``n_old_out`` receive the list lengths; unused slots hold -1.
     """
     n, k = heap_idx.shape
     cap = new_cand.shape[1]
@@ -808,8 +914,8 @@ def _hub_offers(m_new, m_old):
 
 
 @kernel()
-def _local_join(data, metric, p, u, new_cand, old_cand, n_new, n_old, roots, rows, ids,
-                thresholds, out_target, out_source, out_dist, start):
+def _local_join(data32, data16, is_float, metric, p, u, new_cand, old_cand, n_new, n_old,
+                roots, rows, ids, thresholds, out_target, out_source, out_dist, start):
     """The local join of hub ``u``: compare its new candidates with each other and with
     its old ones, writing offers from ``start``; return the number written.
 
@@ -828,7 +934,7 @@ def _local_join(data, metric, p, u, new_cand, old_cand, n_new, n_old, roots, row
         else:
             ids[a] = old_cand[u, a - m_new]
         thresholds[a] = roots[ids[a]]
-    _gather_rows(data, ids, m, rows)
+    _gather_rows(data32, data16, is_float, ids, m, rows)
     pos = start
     four = metric == SQEUCLIDEAN or metric == MANHATTAN
     for a in range(m_new):
@@ -865,67 +971,71 @@ def _local_join(data, metric, p, u, new_cand, old_cand, n_new, n_old, roots, row
 
 
 @kernel(parallel=True)
-def join_round(data, metric, p, visit_order, chunk, n_target_blocks, new_cand, old_cand,
-               n_new, n_old, heap_idx, heap_dist, heap_flag, rows, ids, thresholds):
+def join_round(data32, data16, is_float, metric, p, visit_order, n_target_blocks, new_cand,
+               old_cand, n_new, n_old, heap_idx, heap_dist, heap_flag, rows, ids, thresholds,
+               out_target, out_source, out_dist, sorted_target, sorted_source, sorted_dist):
     """One NN-descent round: the local join of every hub, offers buffered and applied.
 
-    Hubs are taken in chunks of ``chunk`` positions of ``visit_order`` (a tree's leaf
-    order, so that consecutive hubs share candidates still in cache). For a chunk, every
-    hub writes the offers of its pairs that can beat the current worst distance of their
-    target row (:func:`_local_join`; heaps are only read); the offers are then bucketed by
-    blocks of target index (a counting sort, serial and fixed) and applied, one block per
-    iteration, so no row has two writers.
+    Hubs are taken in ``visit_order`` (a tree's leaf order, so that consecutive hubs share
+    candidates still in cache), in chunks of consecutive hubs whose offers fit the offer
+    buffers ``out_*`` (the chunks depend on the graph and the buffer size only, never on
+    the threads). For a chunk,
+    every hub writes the offers of its pairs that can beat the current worst distance of
+    their target row (:func:`_local_join`; heaps are only read); the offers are then
+    bucketed by blocks of target index (a counting sort, serial and fixed) and applied, one
+    block per iteration, so no row has two writers.
 
     A row ends the round as the ``K`` smallest ``(distance, index)`` of its old entries and
     of every pair offered to it; offers skipped or cut short could not have entered.
     Entries inserted in the round carry flag 2, so the count of changed entries does not
     depend on the order of the offers. ``rows``, ``ids`` and ``thresholds`` are scratch
     indexed by thread id (shapes (n_threads, 2 cap, d), (n_threads, 2 cap) twice); they
-    never influence the result. Returns that count; flags 2 become 1.
+    never influence the result. The offer buffers must hold the offers of any one hub
+    (``_hub_offers(cap, cap)``); they are reused across rounds so that their pages are
+    faulted in once. Returns that count; flags 2 become 1.
     """
-    n = data.shape[0]
+    n = heap_idx.shape[0]
     k = heap_idx.shape[1]
+    budget = out_target.shape[0]
     roots = heap_dist[:, 0].copy()
-    n_chunks = (n + chunk - 1) // chunk
-    buffer = 0
-    for c in range(n_chunks):
-        size = 0
-        for a in range(c * chunk, min(n, (c + 1) * chunk)):
-            u = visit_order[a]
-            size += _hub_offers(n_new[u], n_old[u])
-        buffer = max(buffer, size)
-    out_target = np.empty(buffer, dtype=np.int32)
-    out_source = np.empty(buffer, dtype=np.int32)
-    out_dist = np.empty(buffer, dtype=np.float64)
-    sorted_target = np.empty(buffer, dtype=np.int32)
-    sorted_source = np.empty(buffer, dtype=np.int32)
-    sorted_dist = np.empty(buffer, dtype=np.float64)
+    # Offsets of each hub's offers (in visit order), and the chunk boundaries.
+    offsets = np.empty(n + 1, dtype=np.int64)
+    chunk_ends = np.empty(n, dtype=np.int64)
+    n_chunks = 0
+    chunk_first = 0
+    offsets[0] = 0
+    for a in range(n):
+        u = visit_order[a]
+        bound = _hub_offers(n_new[u], n_old[u])
+        if a > chunk_first and offsets[a] - offsets[chunk_first] + bound > budget:
+            chunk_ends[n_chunks] = a
+            n_chunks += 1
+            chunk_first = a
+        offsets[a + 1] = offsets[a] + bound
+    chunk_ends[n_chunks] = n
+    n_chunks += 1
+    n_out = np.empty(n, dtype=np.int64)
     block_width = (n + n_target_blocks - 1) // n_target_blocks
-    starts = np.empty(chunk + 1, dtype=np.int64)
-    n_out = np.empty(chunk, dtype=np.int64)
     block_start = np.empty(n_target_blocks + 1, dtype=np.int64)
+    lo = 0
     for c in range(n_chunks):
-        lo = c * chunk
-        hi = min(n, lo + chunk)
-        starts[0] = 0
-        for a in range(lo, hi):
-            u = visit_order[a]
-            starts[a - lo + 1] = starts[a - lo] + _hub_offers(n_new[u], n_old[u])
+        hi = chunk_ends[c]
+        base = offsets[lo]
         for a in prange(lo, hi):
             t = get_thread_id()
-            n_out[a - lo] = _local_join(data, metric, p, visit_order[a], new_cand, old_cand,
-                                        n_new, n_old, roots, rows[t], ids[t],
-                                        thresholds[t], out_target, out_source, out_dist,
-                                        starts[a - lo])
+            n_out[a] = _local_join(data32, data16, is_float, metric, p, visit_order[a],
+                                   new_cand, old_cand, n_new, n_old, roots, rows[t], ids[t],
+                                   thresholds[t], out_target, out_source, out_dist,
+                                   offsets[a] - base)
         block_start[:] = 0
-        for a in range(hi - lo):
-            for e in range(starts[a], starts[a] + n_out[a]):
+        for a in range(lo, hi):
+            for e in range(offsets[a] - base, offsets[a] - base + n_out[a]):
                 block_start[out_target[e] // block_width + 1] += 1
         for b in range(n_target_blocks):
             block_start[b + 1] += block_start[b]
         fill = block_start[:-1].copy()
-        for a in range(hi - lo):
-            for e in range(starts[a], starts[a] + n_out[a]):
+        for a in range(lo, hi):
+            for e in range(offsets[a] - base, offsets[a] - base + n_out[a]):
                 b = out_target[e] // block_width
                 sorted_target[fill[b]] = out_target[e]
                 sorted_source[fill[b]] = out_source[e]
@@ -935,9 +1045,11 @@ def join_round(data, metric, p, visit_order, chunk, n_target_blocks, new_cand, o
             for e in range(block_start[b], block_start[b + 1]):
                 w = sorted_target[e]
                 i = sorted_source[e]
-                if not _heap_contains(heap_idx[w], i):
-                    _heap_offer(heap_idx[w], heap_dist[w], heap_flag[w], sorted_dist[e], i, 2)
+                d = np.float64(sorted_dist[e])
+                if d <= heap_dist[w, 0] and not _heap_contains(heap_idx[w], i):
+                    _heap_offer(heap_idx[w], heap_dist[w], heap_flag[w], d, i, 2)
                     roots[w] = heap_dist[w, 0]
+        lo = hi
     changed = 0
     for i in prange(n):
         row_changed = 0
@@ -950,7 +1062,8 @@ def join_round(data, metric, p, visit_order, chunk, n_target_blocks, new_cand, o
 
 
 @kernel(parallel=True)
-def finalize(X, metric, p, row_shift, row_scale, visit_order, heap_idx, out_idx, out_dist):
+def finalize(X32, X64, x_is_f64, metric, p, row_shift, row_scale, visit_order, heap_idx, out_idx,
+             out_dist):
     """Write the output rows: self first at 0, then the ``k - 1`` nearest of the heap.
 
     The heap's entries are re-measured exactly on the caller's ``X`` (see
@@ -960,17 +1073,24 @@ def finalize(X, metric, p, row_shift, row_scale, visit_order, heap_idx, out_idx,
     """
     n, k_out = out_idx.shape
     size = heap_idx.shape[1]
-    for position in prange(n):
-        i = visit_order[position]
-        row_idx = heap_idx[i].copy()
+    dim = X64.shape[1] if x_is_f64 else X32.shape[1]
+    for block in prange((n + ROW_BLOCK - 1) // ROW_BLOCK):
+        x = np.empty(dim, dtype=np.float64)
+        y = np.empty(dim, dtype=np.float64)
+        row_idx = np.empty(size, dtype=heap_idx.dtype)
         row_dist = np.empty(size, dtype=np.float64)
-        for m in range(size):
-            j = row_idx[m]
-            row_dist[m] = exact_distance(X[i], X[j], metric, p, row_shift[i], row_scale[i],
-                                         row_shift[j], row_scale[j])
-        _sort_row(row_idx, row_dist)
-        out_idx[i, 0] = i
-        out_dist[i, 0] = 0.0
-        for m in range(k_out - 1):
-            out_idx[i, m + 1] = row_idx[m]
-            out_dist[i, m + 1] = row_dist[m]
+        for position in range(block * ROW_BLOCK, min(n, (block + 1) * ROW_BLOCK)):
+            i = visit_order[position]
+            _load_x_row(X32, X64, x_is_f64, i, x)
+            for m in range(size):
+                j = heap_idx[i, m]
+                row_idx[m] = j
+                _load_x_row(X32, X64, x_is_f64, j, y)
+                row_dist[m] = exact_distance(x, y, metric, p, row_shift[i], row_scale[i],
+                                             row_shift[j], row_scale[j])
+            _sort_row(row_idx, row_dist)
+            out_idx[i, 0] = i
+            out_dist[i, 0] = 0.0
+            for m in range(k_out - 1):
+                out_idx[i, m + 1] = row_idx[m]
+                out_dist[i, m + 1] = row_dist[m]
