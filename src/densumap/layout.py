@@ -96,6 +96,7 @@ def optimize_layout(embedding, graph, params, seed, target=None, progress=None):
     n = embedding.shape[0]
     empty = np.zeros(1)
     no_density = DensityTerms(empty, empty, empty, 0.0)
+    row_keys = np.arange(n, dtype=np.uint64)  # each vertex's stream keyed by its index
     for epoch in range(params.n_epochs):
         alpha = params.learning_rate * (1.0 - epoch / float(params.n_epochs))
         snapshot[:] = embedding
@@ -107,8 +108,8 @@ def optimize_layout(embedding, graph, params, seed, target=None, progress=None):
                 scale = params.dens_lambda * mu_tot / (mu_max * state.n_active * state.s)
                 dens = DensityTerms(state.mean_sq, state.phi_sum, state.weight, scale)
         p = SGDParams(params.a, params.b, params.repulsion_strength, alpha, 2.0, epoch, useed,
-                      0, n, True)
-        sgd_epoch(embedding, snapshot, sched, p, dens)
+                      n, True)
+        sgd_epoch(embedding, snapshot, sched, p, dens, row_keys)
         if progress is not None:
             progress()
     return embedding

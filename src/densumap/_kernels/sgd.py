@@ -7,7 +7,7 @@ and of the sampling state of the edges in its CSR row.  Every other position it
 reads comes from ``tail``, which the caller keeps fixed during the epoch (a
 snapshot of the embedding taken at the start of the epoch during ``fit``; the
 training embedding during ``transform``).  Negative samples come from a
-counter-based stream keyed by ``(seed, epoch, row_offset + i)``.  Hence the result
+counter-based stream keyed by ``(seed, epoch, row_keys[i])``.  Hence the result
 of an epoch depends on the inputs only, never on the number of threads or on how
 the vertices are split between them.
 
@@ -74,7 +74,6 @@ class SGDParams(NamedTuple):
     attract_scale: float
     epoch: int
     seed: np.uint64
-    row_offset: int  # global index of head row 0, keys the random streams
     n_negative_pool: int  # negative samples are drawn from tail[0:n_negative_pool]
     skip_self: bool  # True when head and tail are the same points (fit)
 
@@ -150,7 +149,7 @@ def _sgd_row(i, state, head, tail, indptr, indices, epochs_per_sample, next_samp
 
 
 @kernel(parallel=True, fastmath=True)
-def sgd_epoch(head, tail, sched, p, dens):
+def sgd_epoch(head, tail, sched, p, dens, row_keys):
     """Run one epoch of attraction along due edges plus negative sampling.
 
     Parameters
@@ -167,6 +166,10 @@ def sgd_epoch(head, tail, sched, p, dens):
         ``epochs_per_sample`` (edges are sampled in proportion to their weight) so
         that its expectation over an epoch is the full gradient, and clipped like
         the attraction.
+    row_keys : ndarray of shape (n_head,), uint64
+        Key of each row's random stream: the vertex index during ``fit``, a hash of
+        the point itself when placing new points, so that a new point's stream,
+        and hence its position, does not depend on the rest of its batch.
     """
     n_head = head.shape[0]
     # Unpack the bundles: parallel loops cannot index through NamedTuple fields.
@@ -183,7 +186,6 @@ def sgd_epoch(head, tail, sched, p, dens):
     attract_scale = p.attract_scale
     epoch = p.epoch
     seed = p.seed
-    row_offset = p.row_offset
     pool = p.n_negative_pool
     skip_self = p.skip_self
     mean_sq = dens.mean_sq
@@ -192,46 +194,7 @@ def sgd_epoch(head, tail, sched, p, dens):
     dscale = dens.scale
     n = float(epoch)
     for i in prange(n_head):
-        state = stream_start(seed, epoch, row_offset + i)
-        _sgd_row(i, state, head, tail, indptr, indices, epochs_per_sample, next_sample,
-                 epochs_per_negative, next_negative, a, b, gamma, alpha, attract_scale, n,
-                 pool, skip_self, mean_sq, phi_sum, weight, dscale)
-
-
-@kernel(parallel=True, fastmath=True)
-def sgd_epoch_keyed(head, tail, sched, p, row_keys):
-    """:func:`sgd_epoch` with the random stream of row ``i`` keyed by ``row_keys[i]``.
-
-    Used to place new points: the key is derived from the point itself, so its
-    stream, and hence its position, does not depend on the rest of its batch.
-    ``p.row_offset`` is ignored.
-
-    Parameters
-    ----------
-    head, tail, sched, p
-        As in :func:`sgd_epoch`.
-    row_keys : ndarray of shape (n_head,), uint64
-    """
-    n_head = head.shape[0]
-    indptr = sched.indptr
-    indices = sched.indices
-    epochs_per_sample = sched.epochs_per_sample
-    next_sample = sched.next_sample
-    epochs_per_negative = sched.epochs_per_negative
-    next_negative = sched.next_negative
-    a = p.a
-    b = p.b
-    gamma = p.gamma
-    alpha = p.alpha
-    attract_scale = p.attract_scale
-    epoch = p.epoch
-    seed = p.seed
-    pool = p.n_negative_pool
-    skip_self = p.skip_self
-    n = float(epoch)
-    no_density = np.zeros(1)
-    for i in prange(n_head):
         state = stream_start(seed, epoch, row_keys[i])
         _sgd_row(i, state, head, tail, indptr, indices, epochs_per_sample, next_sample,
                  epochs_per_negative, next_negative, a, b, gamma, alpha, attract_scale, n,
-                 pool, skip_self, no_density, no_density, no_density, 0.0)
+                 pool, skip_self, mean_sq, phi_sum, weight, dscale)
