@@ -2,14 +2,26 @@
 
 Design
 ------
-Vertices are processed in parallel; vertex ``i`` is the only writer of ``head[i]``
-and of the sampling state of the edges in its CSR row.  Every other position it
-reads comes from ``tail``, which the caller keeps fixed during the epoch (a
-snapshot of the embedding taken at the start of the epoch during ``fit``; the
-training embedding during ``transform``).  Negative samples come from a
-counter-based stream keyed by ``(seed, epoch, row_keys[i])``.  Hence the result
-of an epoch depends on the inputs only, never on the number of threads or on how
-the vertices are split between them.
+Vertex ``i`` is the only writer of ``head[i]`` and of the sampling state of the
+edges in its CSR row.  It is attracted to its graph neighbours' positions in
+``tail`` and repelled from negative samples read from ``neg_tail``, which the
+caller keeps fixed during the epoch.  Negative samples come from a counter-based
+stream keyed by ``(seed, epoch, row_keys[i])``.  Rows run phase by phase (a
+:class:`Sweep`), the rows of one phase in parallel.  Three uses:
+
+* plain UMAP ``fit`` (Jacobi): one phase; ``tail`` and ``neg_tail`` are both a
+  snapshot of the embedding taken at the start of the epoch;
+* DensMAP ``fit`` (Gauss-Seidel): ``tail`` is ``head`` itself and each phase is
+  one colour of a greedy colouring of the graph (no edge joins two vertices of one
+  colour), so a vertex reads its neighbours as the earlier colours of this epoch
+  left them and the later ones found them; ``neg_tail`` is the snapshot;
+* ``transform``: one phase; ``tail`` and ``neg_tail`` are the fixed training
+  embedding.
+
+In every case, the positions a row reads are fixed by the sweep, never by the
+number of threads or by their timing, so the result is the same for any thread
+count.  ``densumap.layout`` gives the measurements behind the two sweeps of
+``fit``.
 
 The fuzzy graph is symmetric, so each undirected edge appears in the rows of both
 of its endpoints.  umap-learn moves both endpoints of every sampled edge, so each
@@ -36,6 +48,8 @@ _CLIP = 4.0
 # Added to the squared distance in the repulsive gradient; avoids division by
 # zero when a negative sample coincides with the vertex.
 _REPULSION_EPS = 0.001
+# Rows per parallel task (each task allocates one scratch); no effect on the result.
+_ROW_BLOCK = 256
 
 
 class EdgeSchedule(NamedTuple):
@@ -50,6 +64,18 @@ class EdgeSchedule(NamedTuple):
     next_sample: np.ndarray  # (n_edges,) float64
     epochs_per_negative: np.ndarray  # (n_edges,) float64
     next_negative: np.ndarray  # (n_edges,) float64
+
+
+class Sweep(NamedTuple):
+    """Order in which an epoch visits the head rows, in phases run one after another.
+
+    Rows ``order[phase_ptr[p]:phase_ptr[p + 1]]`` form phase ``p`` and run in parallel;
+    no row of a phase may read (as an attraction endpoint) a row that the same phase
+    writes.
+    """
+
+    order: np.ndarray  # (n_head,) int64, a permutation of the head rows
+    phase_ptr: np.ndarray  # (n_phases + 1,) int64
 
 
 class DensityTerms(NamedTuple):
@@ -74,7 +100,7 @@ class SGDParams(NamedTuple):
     attract_scale: float
     epoch: int
     seed: np.uint64
-    n_negative_pool: int  # negative samples are drawn from tail[0:n_negative_pool]
+    n_negative_pool: int  # negative samples are drawn from neg_tail[0:n_negative_pool]
     skip_self: bool  # True when head and tail are the same points (fit)
 
 
@@ -88,13 +114,14 @@ def _clip(v):
 
 
 @kernel(fastmath=True, inline="always")
-def _sgd_row(i, state, head, tail, indptr, indices, epochs_per_sample, next_sample,
+def _sgd_row(i, state, acc, head, tail, neg_tail, indptr, indices, epochs_per_sample, next_sample,
              epochs_per_negative, next_negative, a, b, gamma, alpha, attract_scale, n,
              pool, skip_self, mean_sq, phi_sum, weight, dscale):
     """One epoch for head row ``i``: due attractions (plus the density term when
     ``dscale > 0``), then their negative samples.
 
-    ``state`` is the row's random stream; ``n`` the epoch as a float.
+    ``state`` is the row's random stream; ``acc`` a scratch of ``dim`` floats; ``n`` the
+    epoch as a float.
     """
     dim = head.shape[1]
     # Single precision throughout the hot loop: positions are float32 anyway, and
@@ -129,27 +156,34 @@ def _sgd_row(i, state, head, tail, indptr, indices, epochs_per_sample, next_samp
         next_sample[e] += epochs_per_sample[e]
 
         n_neg = int((n - next_negative[e]) / epochs_per_negative[e])
+        # The negative samples of this edge are all evaluated at the same position of
+        # the vertex and their (clipped) steps summed, so that they do not wait on each
+        # other: the power in each is the longest latency of the loop.
+        for c in range(dim):
+            acc[c] = zero
         for _ in range(n_neg):
             state, k = next_index(state, pool)
             if skip_self and k == i:
                 continue
             d2 = zero
             for c in range(dim):
-                diff = head[i, c] - tail[k, c]
+                diff = head[i, c] - neg_tail[k, c]
                 d2 += diff * diff
             if d2 > zero:
                 coeff = gamma2b / ((eps32 + d2) * (a * d2**b + one))
                 for c in range(dim):
-                    head[i, c] += _clip(coeff * (head[i, c] - tail[k, c])) * alpha
+                    acc[c] += _clip(coeff * (head[i, c] - neg_tail[k, c]))
             else:
                 # Coincident points: push apart by the largest allowed step.
                 for c in range(dim):
-                    head[i, c] += _CLIP * alpha
+                    acc[c] += _CLIP
+        for c in range(dim):
+            head[i, c] += acc[c] * alpha
         next_negative[e] += n_neg * epochs_per_negative[e]
 
 
 @kernel(parallel=True, fastmath=True)
-def sgd_epoch(head, tail, sched, p, dens, row_keys):
+def sgd_epoch(head, tail, neg_tail, sched, p, dens, row_keys, sweep):
     """Run one epoch of attraction along due edges plus negative sampling.
 
     Parameters
@@ -157,7 +191,10 @@ def sgd_epoch(head, tail, sched, p, dens, row_keys):
     head : ndarray of shape (n_head, dim), float32
         Positions being optimised; updated in place.
     tail : ndarray of shape (n_tail, dim), float32
-        Fixed positions of edge endpoints and negative samples.
+        Positions of the edge endpoints: ``head`` itself during ``fit`` (read as the
+        sweep leaves them), fixed training positions during ``transform``.
+    neg_tail : ndarray of shape (n_tail, dim), float32
+        Fixed positions of the negative samples.
     sched : EdgeSchedule
     p : SGDParams
     dens : DensityTerms
@@ -170,6 +207,8 @@ def sgd_epoch(head, tail, sched, p, dens, row_keys):
         Key of each row's random stream: the vertex index during ``fit``, a hash of
         the point itself when placing new points, so that a new point's stream,
         and hence its position, does not depend on the rest of its batch.
+    sweep : Sweep
+        Phases of rows; see the module docstring.
     """
     n_head = head.shape[0]
     # Unpack the bundles: parallel loops cannot index through NamedTuple fields.
@@ -193,8 +232,19 @@ def sgd_epoch(head, tail, sched, p, dens, row_keys):
     weight = dens.weight
     dscale = dens.scale
     n = float(epoch)
-    for i in prange(n_head):
-        state = stream_start(seed, epoch, row_keys[i])
-        _sgd_row(i, state, head, tail, indptr, indices, epochs_per_sample, next_sample,
-                 epochs_per_negative, next_negative, a, b, gamma, alpha, attract_scale, n,
-                 pool, skip_self, mean_sq, phi_sum, weight, dscale)
+    order = sweep.order
+    phase_ptr = sweep.phase_ptr
+    dim = head.shape[1]
+    for ph in range(phase_ptr.shape[0] - 1):
+        start = phase_ptr[ph]
+        stop = phase_ptr[ph + 1]
+        n_blocks = (stop - start + _ROW_BLOCK - 1) // _ROW_BLOCK
+        for blk in prange(n_blocks):
+            acc = np.empty(dim, dtype=np.float32)
+            for t in range(start + blk * _ROW_BLOCK, min(stop, start + (blk + 1) * _ROW_BLOCK)):
+                i = order[t]
+                state = stream_start(seed, epoch, row_keys[i])
+                _sgd_row(i, state, acc, head, tail, neg_tail, indptr, indices,
+                         epochs_per_sample, next_sample, epochs_per_negative, next_negative,
+                         a, b, gamma, alpha, attract_scale, n, pool, skip_self, mean_sq,
+                         phi_sum, weight, dscale)
