@@ -211,7 +211,7 @@ def _reduced_distance(x, y, metric, p, threshold):
     return np.float64(np.float32(_minkowski_bounded(x, y, p, threshold)))
 
 
-@kernel()
+@kernel(fastmath=SUMS)
 def exact_distance(x, y, metric, p, shift_x, scale_x, shift_y, scale_y):
     """True distance of two rows of the caller's data (float64 buffers).
 
