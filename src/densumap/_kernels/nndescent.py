@@ -122,12 +122,16 @@ def _sqeuclidean_bounded(x, y, threshold):
     part = np.float32(0.0)
     start = n_blocks * _BLOCK
     while start + _SUB <= dim:
-        for j in range(start, start + _SUB):
-            t = np.float32(x[j]) - np.float32(y[j])
+        xs = x[start:start + _SUB]
+        ys = y[start:start + _SUB]
+        for j in range(_SUB):
+            t = np.float32(xs[j]) - np.float32(ys[j])
             part += t * t
         start += _SUB
-    for j in range(start, dim):
-        t = np.float32(x[j]) - np.float32(y[j])
+    xs = x[start:]
+    ys = y[start:]
+    for j in range(xs.shape[0]):
+        t = np.float32(xs[j]) - np.float32(ys[j])
         part += t * t
     return acc + part
 
@@ -148,11 +152,15 @@ def _manhattan_bounded(x, y, threshold):
     part = np.float32(0.0)
     start = n_blocks * _BLOCK
     while start + _SUB <= dim:
-        for j in range(start, start + _SUB):
-            part += abs(np.float32(x[j]) - np.float32(y[j]))
+        xs = x[start:start + _SUB]
+        ys = y[start:start + _SUB]
+        for j in range(_SUB):
+            part += abs(np.float32(xs[j]) - np.float32(ys[j]))
         start += _SUB
-    for j in range(start, dim):
-        part += abs(np.float32(x[j]) - np.float32(y[j]))
+    xs = x[start:]
+    ys = y[start:]
+    for j in range(xs.shape[0]):
+        part += abs(np.float32(xs[j]) - np.float32(ys[j]))
     return acc + part
 
 
@@ -855,26 +863,30 @@ def _sqeuclidean_four(x, y0, y1, y2, y3, t0, t1, t2, t3):
     s3 = zero
     start = n_blocks * _BLOCK
     while start + _SUB <= dim:
-        for j in range(start, start + _SUB):
-            xv = np.float32(x[j])
-            d = xv - np.float32(y0[j])
+        stop = start + _SUB
+        xs, z0, z1 = x[start:stop], y0[start:stop], y1[start:stop]
+        z2, z3 = y2[start:stop], y3[start:stop]
+        for j in range(_SUB):
+            xv = np.float32(xs[j])
+            d = xv - np.float32(z0[j])
             s0 += d * d
-            d = xv - np.float32(y1[j])
+            d = xv - np.float32(z1[j])
             s1 += d * d
-            d = xv - np.float32(y2[j])
+            d = xv - np.float32(z2[j])
             s2 += d * d
-            d = xv - np.float32(y3[j])
+            d = xv - np.float32(z3[j])
             s3 += d * d
         start += _SUB
-    for j in range(start, dim):
-        xv = np.float32(x[j])
-        d = xv - np.float32(y0[j])
+    xs, z0, z1, z2, z3 = x[start:], y0[start:], y1[start:], y2[start:], y3[start:]
+    for j in range(xs.shape[0]):
+        xv = np.float32(xs[j])
+        d = xv - np.float32(z0[j])
         s0 += d * d
-        d = xv - np.float32(y1[j])
+        d = xv - np.float32(z1[j])
         s1 += d * d
-        d = xv - np.float32(y2[j])
+        d = xv - np.float32(z2[j])
         s2 += d * d
-        d = xv - np.float32(y3[j])
+        d = xv - np.float32(z3[j])
         s3 += d * d
     return np.float64(a0 + s0), np.float64(a1 + s1), np.float64(a2 + s2), np.float64(a3 + s3)
 
@@ -913,19 +925,23 @@ def _manhattan_four(x, y0, y1, y2, y3, t0, t1, t2, t3):
     s3 = zero
     start = n_blocks * _BLOCK
     while start + _SUB <= dim:
-        for j in range(start, start + _SUB):
-            xv = np.float32(x[j])
-            s0 += abs(xv - np.float32(y0[j]))
-            s1 += abs(xv - np.float32(y1[j]))
-            s2 += abs(xv - np.float32(y2[j]))
-            s3 += abs(xv - np.float32(y3[j]))
+        stop = start + _SUB
+        xs, z0, z1 = x[start:stop], y0[start:stop], y1[start:stop]
+        z2, z3 = y2[start:stop], y3[start:stop]
+        for j in range(_SUB):
+            xv = np.float32(xs[j])
+            s0 += abs(xv - np.float32(z0[j]))
+            s1 += abs(xv - np.float32(z1[j]))
+            s2 += abs(xv - np.float32(z2[j]))
+            s3 += abs(xv - np.float32(z3[j]))
         start += _SUB
-    for j in range(start, dim):
-        xv = np.float32(x[j])
-        s0 += abs(xv - np.float32(y0[j]))
-        s1 += abs(xv - np.float32(y1[j]))
-        s2 += abs(xv - np.float32(y2[j]))
-        s3 += abs(xv - np.float32(y3[j]))
+    xs, z0, z1, z2, z3 = x[start:], y0[start:], y1[start:], y2[start:], y3[start:]
+    for j in range(xs.shape[0]):
+        xv = np.float32(xs[j])
+        s0 += abs(xv - np.float32(z0[j]))
+        s1 += abs(xv - np.float32(z1[j]))
+        s2 += abs(xv - np.float32(z2[j]))
+        s3 += abs(xv - np.float32(z3[j]))
     return np.float64(a0 + s0), np.float64(a1 + s1), np.float64(a2 + s2), np.float64(a3 + s3)
 
 
