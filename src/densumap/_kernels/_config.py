@@ -16,6 +16,14 @@ Kernels are compiled lazily on first call, so ``import densumap`` compiles nothi
 """
 import numba
 
+# Fast-math flags of loops that sum many finite terms: reassociation lets the compiler
+# split a sum into vector lanes (a float sum is otherwise one serial chain of additions,
+# bound by the adder's latency) and contraction lets it fuse multiply-adds. The order of
+# the additions is then the compiler's, but fixed in the compiled code: every thread runs
+# the same instructions, so results still do not depend on the thread count. No inf or NaN
+# assumptions are made, so sentinels such as an infinite bound stay valid.
+SUMS = {"reassoc", "contract", "nsz"}
+
 _BASE = dict(nogil=True, cache=True, fastmath=False)
 
 
