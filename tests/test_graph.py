@@ -62,30 +62,3 @@ def test_ab_params_known_values():
     assert a == pytest.approx(1.577, abs=0.01)
     assert b == pytest.approx(0.895, abs=0.01)
 
-
-def test_greedy_coloring_is_proper_and_fixed():
-    """No edge of the layout graph joins two vertices of one colour (the DensMAP sweep
-    relies on it), and the colouring is the same on every call."""
-    import scipy.sparse as sp
-
-    from densumap._kernels.graph import greedy_coloring
-    from densumap.layout import coloring_sweep
-
-    rng = np.random.default_rng(0)
-    n = 500
-    rows = rng.integers(0, n, 4000)
-    cols = rng.integers(0, n, 4000)
-    g = sp.csr_matrix((np.ones(4000), (rows, cols)), shape=(n, n))
-    g = (g + g.T).tocsr()
-    g.setdiag(0)
-    g.eliminate_zeros()
-    colors = greedy_coloring(g.indptr.astype(np.int64), g.indices)
-    coo = g.tocoo()
-    assert np.all(colors[coo.row] != colors[coo.col])
-    assert colors.max() + 1 <= np.diff(g.indptr).max() + 1
-    assert np.array_equal(colors, greedy_coloring(g.indptr.astype(np.int64), g.indices))
-    order, phase_ptr = coloring_sweep(g)
-    assert np.array_equal(np.sort(order), np.arange(n))
-    assert phase_ptr[0] == 0 and phase_ptr[-1] == n
-    assert np.all(np.diff(colors[order]) >= 0)
-    assert np.array_equal(np.diff(phase_ptr), np.bincount(colors))

@@ -121,7 +121,9 @@ def correlation_state(embedding, graph, target, a, b, var_shift):
 
     The sums run in a fixed order, so the result is the same for any thread count.
     """
-    mean_sq, phi_sum = _k.embedding_radii(embedding, graph.indptr, graph.indices, a, b)
+    real = np.float32 if embedding.dtype == np.float32 else np.float64
+    emb = np.ascontiguousarray(embedding, dtype=real)
+    mean_sq, phi_sum = _k.embedding_radii(emb, graph.indptr, graph.indices, real(a), real(b))
     active = target.active & (phi_sum > 0)
     n_active = int(active.sum())
     weight = np.zeros(mean_sq.shape[0])
@@ -149,8 +151,9 @@ def correlation_gradient(embedding, graph, state, a, b):
     emb = np.ascontiguousarray(embedding, dtype=np.float64)
     out = np.zeros_like(emb)
     if state.n_active:
-        _k.density_step(out, emb, graph.indptr, graph.indices, state.mean_sq, state.phi_sum,
-                        state.weight, a, b, 2.0 / (state.n_active * state.s), 1e300)
+        terms = _k.vertex_terms(state.mean_sq, state.phi_sum, state.weight)
+        _k.density_step(out, emb, graph.indptr, graph.indices, terms, a, b,
+                        2.0 / (state.n_active * state.s), 1e300)
     return out
 
 

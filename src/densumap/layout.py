@@ -4,8 +4,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._kernels.graph import greedy_coloring
-from ._kernels.sgd import DensityTerms, EdgeSchedule, SGDParams, Sweep, sgd_epoch
+from ._kernels.density import vertex_terms
+from ._kernels.sgd import DensityTerms, EdgeSchedule, SGDParams, sgd_epoch
 from .density import correlation_state
 
 logger = logging.getLogger(__name__)
@@ -59,33 +59,6 @@ def make_schedule(graph, n_epochs, negative_sample_rate, w_max=None):
     )
 
 
-def coloring_sweep(graph):
-    """Vertices sorted by colour, and where each colour starts.
-
-    The graph is coloured greedily (in vertex order) so that no edge joins two
-    vertices of one colour; each colour is one phase of the sweep, its vertices in
-    increasing order. On 20,000 and 70,000 Fashion-MNIST images the layout graph
-    needs 17 colours.
-
-    Returns
-    -------
-    order : ndarray of shape (n,), int64
-    phase_ptr : ndarray of shape (n_colors + 1,), int64
-    """
-    pattern = graph + graph.T  # both directions of every edge, whatever the input
-    pattern = pattern.tocsr()
-    colors = greedy_coloring(pattern.indptr.astype(np.int64), pattern.indices)
-    order = np.argsort(colors, kind="stable").astype(np.int64)
-    counts = np.bincount(colors, minlength=1)
-    phase_ptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-    return order, phase_ptr
-
-
-def single_phase(n):
-    """A one-phase :class:`~densumap._kernels.sgd.Sweep`: rows in order, all in parallel."""
-    return Sweep(np.arange(n, dtype=np.int64), np.array([0, n], dtype=np.int64))
-
-
 def density_active(epoch, params):
     """Whether the DensMAP term is on in ``epoch`` (the last ``dens_frac`` of epochs)."""
     if params.dens_lambda <= 0.0 or params.dens_frac <= 0.0:
@@ -116,54 +89,28 @@ def optimize_layout(embedding, graph, params, seed, target=None, progress=None):
         The same array, optimised.
     """
     n = embedding.shape[0]
-    # DensMAP sweeps the vertices colour by colour, reading its neighbours' current
-    # positions (Gauss-Seidel); plain UMAP reads them from the epoch's snapshot
-    # (Jacobi). Measured on 20,000 Fashion-MNIST images over three seeds, the sweep
-    # brings DensMAP's density correlation from 0.72-0.75 to 0.75-0.77 (umap-learn
-    # 0.77-0.78) but lowers plain UMAP's from 0.137 to 0.100 (umap-learn 0.177), and
-    # costs ~8% more time (BENCHMARKS.md).
-    sweep_by_colour = target is not None and params.dens_lambda > 0.0 and params.dens_frac > 0.0
-    if sweep_by_colour:
-        # Renumber the vertices colour by colour so that every phase is a contiguous
-        # block of rows and the edge arrays are read in order.
-        perm, phase_ptr = coloring_sweep(graph)
-        graph = graph[perm][:, perm].tocsr()
-        graph.sort_indices()
-        work = np.ascontiguousarray(embedding[perm])
-        target = target._replace(log_radii=target.log_radii[perm],
-                                 standardized=target.standardized[perm],
-                                 active=target.active[perm])
-        sweep = Sweep(np.arange(n, dtype=np.int64), phase_ptr)
-        row_keys = perm.astype(np.uint64)  # each vertex's stream keyed by its own index
-    else:
-        work = embedding
-        sweep = single_phase(n)
-        row_keys = np.arange(n, dtype=np.uint64)
-
+    row_keys = np.arange(n, dtype=np.uint64)  # each vertex's stream keyed by its index
     sched = make_schedule(graph, params.n_epochs, params.negative_sample_rate)
-    snapshot = np.empty_like(work)
+    snapshot = np.empty_like(embedding)
     w = graph.data.astype(np.float64)
     mu_tot = float(w.sum()) if w.size else 0.0
     mu_max = float(w.max()) if w.size else 1.0
     useed = np.uint64(seed)
-    empty = np.zeros(1)
-    no_density = DensityTerms(empty, empty, empty, 0.0)
+    no_density = DensityTerms(np.zeros((1, 3)), 0.0)
     for epoch in range(params.n_epochs):
         alpha = params.learning_rate * (1.0 - epoch / float(params.n_epochs))
-        snapshot[:] = work
+        snapshot[:] = embedding
         dens = no_density
         if target is not None and density_active(epoch, params):
             state = correlation_state(snapshot, graph, target, params.a, params.b,
                                       params.dens_var_shift)
             if state.n_active:
                 scale = params.dens_lambda * mu_tot / (mu_max * state.n_active * state.s)
-                dens = DensityTerms(state.mean_sq, state.phi_sum, state.weight, scale)
+                terms = vertex_terms(state.mean_sq, state.phi_sum, state.weight)
+                dens = DensityTerms(terms, scale)
         p = SGDParams(params.a, params.b, params.repulsion_strength, alpha, 2.0, epoch, useed,
                       n, True)
-        sgd_epoch(work, work if sweep_by_colour else snapshot, snapshot, sched, p, dens,
-                  row_keys, sweep)
+        sgd_epoch(embedding, snapshot, sched, p, dens, row_keys)
         if progress is not None:
             progress()
-    if sweep_by_colour:
-        embedding[perm] = work
     return embedding

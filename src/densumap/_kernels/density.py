@@ -82,6 +82,11 @@ def edge_sq_dists(indptr, indices, emb):
 def embedding_radii(emb, indptr, indices, a, b):
     """Phi-weighted mean squared distance ``m_i`` and ``Phi_i`` of every vertex.
 
+    Distances and affinities are computed in the precision of ``a`` and ``b``, which
+    the caller passes in the dtype of ``emb``: float32 during the SGD epochs (powf is
+    about half the cost of pow there), float64 for the exact gradient and its
+    finite-difference test. The sums are always float64.
+
     Returns
     -------
     mean_sq : ndarray of shape (n,), float64
@@ -92,16 +97,18 @@ def embedding_radii(emb, indptr, indices, a, b):
     n, dim = emb.shape
     mean_sq = np.zeros(n, dtype=np.float64)
     phi_sum = np.zeros(n, dtype=np.float64)
+    zero = a - a  # 0 and 1 in the dtype of a
+    one = a / a
     for i in prange(n):
         s = 0.0
         ps = 0.0
         for e in range(indptr[i], indptr[i + 1]):
             j = indices[e]
-            d2 = 0.0
+            d2 = zero
             for c in range(dim):
                 diff = emb[i, c] - emb[j, c]
                 d2 += diff * diff
-            phi = 1.0 / (1.0 + a * d2**b)
+            phi = one / (one + a * d2**b)
             s += phi * d2
             ps += phi
         if ps > 0.0:
@@ -110,27 +117,41 @@ def embedding_radii(emb, indptr, indices, a, b):
     return mean_sq, phi_sum
 
 
-@kernel()
-def edge_density_coeff(d2, db, a, b, mean_sq, phi_sum, weight, i, j):
+@kernel(parallel=True)
+def vertex_terms(mean_sq, phi_sum, weight):
+    """Per-vertex factors of :func:`edge_density_coeff`, packed one row per vertex.
+
+    Row ``i`` holds ``(w_i / Phi_i, 1 / m_i, (m_i - eps) / m_i)``, all zero for a
+    vertex without edges (``Phi_i == 0``). One row per vertex keeps the random reads
+    of the SGD to one cache line, and the divisions out of the per-edge work.
+    """
+    n = mean_sq.shape[0]
+    out = np.zeros((n, 3), dtype=np.float64)
+    for i in prange(n):
+        if phi_sum[i] > 0.0:
+            out[i, 0] = weight[i] / phi_sum[i]
+            out[i, 1] = 1.0 / mean_sq[i]
+            out[i, 2] = (mean_sq[i] - RADIUS_EPS) / mean_sq[i]
+    return out
+
+
+@kernel(inline="always")
+def edge_density_coeff(d2, db, a, b, terms, i, j):
     """``w_i dr_i/dd + w_j dr_j/dd`` for the edge (i, j) at squared distance ``d2``.
 
-    ``db`` is ``d2**b``, passed in because the caller has it. ``i`` must have edges
-    (``phi_sum[i] > 0``); ``(m - eps) / m`` carries the epsilon that keeps
-    ``log(m)`` finite exactly through the derivative.
+    ``db`` is ``d2**b``, passed in because the caller has it; ``terms`` comes from
+    :func:`vertex_terms`. Its third column, ``(m - eps) / m``, carries the epsilon
+    that keeps ``log(m)`` finite exactly through the derivative.
     """
     phi = 1.0 / (1.0 + a * db)
     common = 1.0 - b * (1.0 - phi)
-    dphi = a * b * db / d2 / (1.0 + a * db)
-    fi = (mean_sq[i] - RADIUS_EPS) / mean_sq[i]
-    coeff = weight[i] * phi / phi_sum[i] * (common / mean_sq[i] + fi * dphi)
-    if phi_sum[j] > 0.0:
-        fj = (mean_sq[j] - RADIUS_EPS) / mean_sq[j]
-        coeff += weight[j] * phi / phi_sum[j] * (common / mean_sq[j] + fj * dphi)
-    return coeff
+    dphi = a * b * db / d2 * phi
+    return phi * (terms[i, 0] * (common * terms[i, 1] + terms[i, 2] * dphi)
+                  + terms[j, 0] * (common * terms[j, 1] + terms[j, 2] * dphi))
 
 
 @kernel(parallel=True)
-def density_step(out, emb, indptr, indices, mean_sq, phi_sum, weight, a, b, scale, clip):
+def density_step(out, emb, indptr, indices, terms, a, b, scale, clip):
     """Add ``scale * sum_j c_ij (y_i - y_j)`` to ``out`` for every vertex.
 
     ``c_ij = w_i dr_i/dd + w_j dr_j/dd`` (module docstring), evaluated at ``emb``.
@@ -146,16 +167,12 @@ def density_step(out, emb, indptr, indices, mean_sq, phi_sum, weight, a, b, scal
     emb : ndarray of shape (n, dim)
         Fixed positions at which the gradient is evaluated.
     indptr, indices : CSR structure of the layout graph.
-    mean_sq, phi_sum : ndarray of shape (n,)
-        From :func:`embedding_radii` at ``emb``.
-    weight : ndarray of shape (n,)
-        ``w_i``; ignored for vertices with ``phi_sum == 0``.
+    terms : ndarray of shape (n, 3)
+        From :func:`vertex_terms`, at ``emb``.
     a, b, scale, clip : float
     """
     n, dim = emb.shape
     for i in prange(n):
-        if phi_sum[i] <= 0.0:
-            continue
         for e in range(indptr[i], indptr[i + 1]):
             j = indices[e]
             d2 = 0.0
@@ -164,7 +181,7 @@ def density_step(out, emb, indptr, indices, mean_sq, phi_sum, weight, a, b, scal
                 d2 += diff * diff
             if d2 <= 0.0:
                 continue
-            coeff = edge_density_coeff(d2, d2**b, a, b, mean_sq, phi_sum, weight, i, j)
+            coeff = edge_density_coeff(d2, d2**b, a, b, terms, i, j)
             coeff *= scale
             for c in range(dim):
                 g = coeff * (emb[i, c] - emb[j, c])

@@ -133,35 +133,3 @@ def membership_strengths(indices, distances, sigmas, rhos):
                 values[i, j] = np.exp(-(d / sigmas[i]))
     return values
 
-
-@kernel()
-def greedy_coloring(indptr, indices):
-    """Colour the vertices of a graph so that no edge joins two vertices of one colour.
-
-    Vertices are coloured in index order, each with the smallest colour that none of
-    its already coloured neighbours has, so the result is a fixed function of the
-    graph. The graph must be given with both directions of every edge.
-
-    Parameters
-    ----------
-    indptr, indices : CSR structure of a graph with ``n`` vertices.
-
-    Returns
-    -------
-    colors : ndarray of shape (n,), int32
-        Colours ``0 .. n_colors - 1``; at most the largest degree plus one.
-    """
-    n = indptr.shape[0] - 1
-    colors = np.full(n, -1, dtype=np.int32)
-    # used_by[c] == i while colour c is taken by a neighbour of vertex i.
-    used_by = np.full(n + 1, -1, dtype=np.int64)
-    for i in range(n):
-        for e in range(indptr[i], indptr[i + 1]):
-            c = colors[indices[e]]
-            if c >= 0:
-                used_by[c] = i
-        c = 0
-        while used_by[c] == i:
-            c += 1
-        colors[i] = c
-    return colors
