@@ -68,3 +68,21 @@ def test_output_dens_without_densmap(digits):
     X, _ = digits
     emb, ro, re = densumap.UMAP(output_dens=True, random_state=0, n_epochs=50).fit_transform(X)
     assert np.all(np.isfinite(ro)) and np.all(np.isfinite(re))
+
+
+def test_row_order_of_the_input_does_not_bias_the_layout(digits):
+    """Rows sorted along the data's main axis embed as well as the original order.
+
+    Each vertex applies its attractions in its graph row's order; when that was the
+    column (input row) order, input sorted along an axis biased every step alike.
+    Measured (seeds 42, 0): trustworthiness 0.9816 / 0.9813 sorted vs 0.986 original
+    before rows were shuffled, 0.9865 / 0.9872 sorted after.
+    """
+    from sklearn.decomposition import PCA
+
+    X, y = digits
+    pc = PCA(2, random_state=0).fit_transform(X)
+    order = np.lexsort((pc[:, 1], pc[:, 0]))
+    emb = densumap.UMAP(random_state=42).fit(X[order]).embedding_
+    assert trust(X[order], emb) >= 0.984
+    assert knn_accuracy(emb, y[order]) >= 0.95

@@ -5,6 +5,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._kernels.density import vertex_terms
+from ._kernels.graph import shuffle_rows
 from ._kernels.sgd import DensityTerms, EdgeSchedule, SGDParams, sgd_epoch
 from .density import correlation_state
 
@@ -90,6 +91,13 @@ def optimize_layout(embedding, graph, params, seed, target=None, progress=None):
     """
     n = embedding.shape[0]
     row_keys = np.arange(n, dtype=np.uint64)  # each vertex's stream keyed by its index
+    # Each vertex applies its attractions in its row's order: a fixed pseudo-random
+    # one, not the column order. Column order follows the input's row order, and data
+    # sorted along an axis (by a covariate, in time) then biased every step alike: 20,000
+    # Fashion-MNIST images sorted by their first principal component gave a
+    # trustworthiness of 0.946 against 0.975 shuffled (umap-learn 0.976 sorted).
+    graph = graph.copy()
+    shuffle_rows(graph.indptr, graph.indices, graph.data, np.uint64(seed))
     sched = make_schedule(graph, params.n_epochs, params.negative_sample_rate)
     snapshot = np.empty_like(embedding)
     w = graph.data.astype(np.float64)

@@ -3,6 +3,7 @@ import numpy as np
 from numba import prange
 
 from ._config import kernel
+from .rng import mix64
 
 _SMOOTH_TOL = 1e-5
 # Floor of sigma relative to the mean neighbour distance; keeps memberships finite
@@ -133,3 +134,40 @@ def membership_strengths(indices, distances, sigmas, rhos):
                 values[i, j] = np.exp(-(d / sigmas[i]))
     return values
 
+
+
+@kernel(parallel=True)
+def shuffle_rows(indptr, indices, data, seed):
+    """Put the entries of every CSR row in a fixed pseudo-random order, in place.
+
+    The SGD applies a vertex's attractions one after the other in the order of its
+    row, so an order that follows the geometry (column indices of data sorted along
+    an axis, say) would bias every step the same way; a hash of ``(seed, row,
+    column)`` decides the order instead. It depends on the row and column indices
+    only, never on the thread count.
+
+    Parameters
+    ----------
+    indptr : ndarray of shape (n + 1,)
+    indices : ndarray of shape (nnz,)
+        Updated in place.
+    data : ndarray of shape (nnz,)
+        Updated in place, with ``indices``.
+    seed : uint64
+    """
+    n = indptr.shape[0] - 1
+    for i in prange(n):
+        lo = indptr[i]
+        hi = indptr[i + 1]
+        if hi - lo < 2:
+            continue
+        keys = np.empty(hi - lo, dtype=np.uint64)
+        row_key = mix64(seed ^ mix64(np.uint64(i)))
+        for e in range(lo, hi):
+            keys[e - lo] = mix64(row_key ^ np.uint64(indices[e]))
+        order = np.argsort(keys)
+        cols = indices[lo:hi].copy()
+        vals = data[lo:hi].copy()
+        for t in range(hi - lo):
+            indices[lo + t] = cols[order[t]]
+            data[lo + t] = vals[order[t]]
