@@ -135,7 +135,6 @@ def membership_strengths(indices, distances, sigmas, rhos):
     return values
 
 
-
 @kernel(parallel=True)
 def shuffle_rows(indptr, indices, data, seed):
     """Put the entries of every CSR row in a fixed pseudo-random order, in place.

@@ -33,6 +33,7 @@ import numpy as np
 from numba import get_thread_id, prange
 
 from ._config import SUMS, kernel
+from .rng import GOLDEN, mix64
 
 # Metric codes. Cosine and correlation are searched as SQEUCLIDEAN on rows that are
 # centred (correlation) and scaled to unit norm, where |x - y|^2 = 2 - 2 * similarity;
@@ -64,32 +65,17 @@ _BLOCK = 128
 # fixed trip count, vectorised like the blocks), then one by one.
 _SUB = 16
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-_S27 = np.uint64(27)
-_S30 = np.uint64(30)
-_S31 = np.uint64(31)
-
 
 # --------------------------------------------------------------------------- hashing RNG
 
 
 @kernel()
-def _mix64(z):
-    # SplitMix64 finaliser: a bijection of uint64 with good avalanche.
-    z = (z ^ (z >> _S30)) * _MIX1
-    z = (z ^ (z >> _S27)) * _MIX2
-    return z ^ (z >> _S31)
-
-
-@kernel()
 def hash4(seed, a, b, c):
     """Return a uint64 that is a pseudo-random function of four non-negative integers."""
-    h = _mix64(np.uint64(seed) + _GOLDEN)
-    h = _mix64(h ^ (np.uint64(a) + _GOLDEN))
-    h = _mix64(h ^ (np.uint64(b) + _GOLDEN))
-    return _mix64(h ^ (np.uint64(c) + _GOLDEN))
+    h = mix64(np.uint64(seed) + GOLDEN)
+    h = mix64(h ^ (np.uint64(a) + GOLDEN))
+    h = mix64(h ^ (np.uint64(b) + GOLDEN))
+    return mix64(h ^ (np.uint64(c) + GOLDEN))
 
 
 # ------------------------------------------------------------------------------ distances

@@ -9,7 +9,9 @@ import numpy as np
 
 from ._config import kernel
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+# Weyl increment of SplitMix64 (2**64 divided by the golden ratio); also used by the
+# hashes of ``_kernels.nndescent``.
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _S30 = np.uint64(30)
@@ -38,7 +40,7 @@ def stream_start(seed, epoch, vertex):
     vertex : int
         Global vertex (row) index.
     """
-    key = np.uint64(vertex) * _GOLDEN + np.uint64(epoch) * _EPOCH_MUL
+    key = np.uint64(vertex) * GOLDEN + np.uint64(epoch) * _EPOCH_MUL
     return mix64(seed ^ mix64(key))
 
 
@@ -52,7 +54,7 @@ def next_index(state, n):
         The advanced state, to pass to the next call.
     value : int64
     """
-    state = state + _GOLDEN
+    state = state + GOLDEN
     # Lemire's multiply-shift maps the high 32 bits onto [0, n) without a division.
     value = np.int64(((mix64(state) >> _S32) * np.uint64(n)) >> _S32)
     return state, value
