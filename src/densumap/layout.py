@@ -6,7 +6,7 @@ import numpy as np
 
 from ._kernels.density import vertex_terms
 from ._kernels.graph import shuffle_rows
-from ._kernels.sgd import DensityTerms, EdgeSchedule, SGDParams, sgd_epoch
+from ._kernels.sgd import NO_DENSITY, DensityTerms, EdgeSchedule, SGDParams, sgd_epoch
 from .density import correlation_state
 
 logger = logging.getLogger(__name__)
@@ -104,11 +104,10 @@ def optimize_layout(embedding, graph, params, seed, target=None, progress=None):
     mu_tot = float(w.sum()) if w.size else 0.0
     mu_max = float(w.max()) if w.size else 1.0
     useed = np.uint64(seed)
-    no_density = DensityTerms(np.zeros((1, 3)), 0.0)
     for epoch in range(params.n_epochs):
         alpha = params.learning_rate * (1.0 - epoch / float(params.n_epochs))
         snapshot[:] = embedding
-        dens = no_density
+        dens = NO_DENSITY
         if target is not None and density_active(epoch, params):
             state = correlation_state(snapshot, graph, target, params.a, params.b,
                                       params.dens_var_shift)

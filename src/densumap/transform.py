@@ -66,7 +66,7 @@ import scipy.sparse as sp
 
 from . import graph as graph_mod
 from ._kernels import density as _kd
-from ._kernels.sgd import DensityTerms, SGDParams, sgd_epoch
+from ._kernels.sgd import NO_DENSITY, SGDParams, sgd_epoch
 from .density import embedding_sq_dists, one_sided_log_radii
 from .layout import density_active, make_schedule
 
@@ -234,7 +234,6 @@ def place_points(nb_indices, dists, connected, keys, train_embedding, params, se
         target = np.where(w.sum(axis=1) > 0, target, np.nan)
     useed = np.uint64(seed)
     keys = np.ascontiguousarray(keys, dtype=np.uint64)
-    no_density = DensityTerms(np.zeros((1, 3)), 0.0)
     for epoch in range(n_epochs):
         alpha = params.learning_rate * (1.0 - epoch / float(n_epochs))
         if pull and density_active(epoch, params):
@@ -242,7 +241,7 @@ def place_points(nb_indices, dists, connected, keys, train_embedding, params, se
                                  alpha * params.dens_lambda, 4.0 * alpha)
         p = SGDParams(params.a, params.b, params.repulsion_strength, alpha,
                       params.attract_scale, epoch, useed, tail.shape[0], False)
-        sgd_epoch(head, tail, sched, p, no_density, keys)
+        sgd_epoch(head, tail, sched, p, NO_DENSITY, keys)
         if progress is not None:
             progress()
     rad_emb = one_sided_log_radii(w, embedding_sq_dists(head, tail, nb_indices))

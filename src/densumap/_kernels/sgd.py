@@ -19,7 +19,7 @@ each endpoint is moved only from its own row, with ``attract_scale=2`` during
 
 The negative samples that follow one attraction are all evaluated at the vertex's
 position after that attraction and their clipped steps summed, rather than applied
-one after the other: they no longer wait on each other, which made the epochs ~12%
+one after the other: they no longer wait on each other, which made the epochs ~15%
 cheaper (BENCHMARKS.md) with the same quality.
 
 DensMAP's correlation gradient rides on the sampled edges, as in umap-learn: an
@@ -67,6 +67,10 @@ class DensityTerms(NamedTuple):
 
     terms: np.ndarray  # (n_tail, 3), from _kernels.density.vertex_terms
     scale: float  # lambda * mu_tot / (mu_max * n_active * s)
+
+
+# The density term switched off (read only: the kernels never write ``terms``).
+NO_DENSITY = DensityTerms(np.zeros((1, 3)), 0.0)
 
 
 class SGDParams(NamedTuple):
