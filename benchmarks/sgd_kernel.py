@@ -2,34 +2,23 @@
 
 Usage: python benchmarks/sgd_kernel.py N   (first N Fashion-MNIST images, 200 epochs)
 
-Builds the fuzzy graph once (densumap's kNN, cached in /tmp), then times 200 epochs of
+Builds the fuzzy graph once (densumap's kNN, cached in /tmp by _fmnist_graph.py), then times 200 epochs of
 densumap's layout with 1 and 2 numba threads and umap-learn's single-threaded
 optimize_layout_euclidean (what a seeded umap-learn fit runs) from the same random
 initial layout. Prints wall and CPU seconds; CPU seconds are the more stable figure
 on a shared machine.
 """
-import os
 import sys
 import time
 
 import numba
 import numpy as np
 
+from _fmnist_graph import fmnist_graph
 from densumap import graph as G, layout
-from densumap.datasets import load_fashion_mnist
-from densumap.neighbors import nearest_neighbors
 
 n = int(sys.argv[1])
-X, _ = load_fashion_mnist(os.environ.get("FMNIST", "../shared/data/fashion-mnist"))
-X = X[:n]
-cache = f"/tmp/knn_{n}.npz"
-if os.path.exists(cache):
-    z = np.load(cache)
-    idx, d = z["i"], z["d"]
-else:
-    idx, d = nearest_neighbors(X, 15, seed=0)
-    np.savez(cache, i=idx, d=d)
-g, _, _ = G.fuzzy_simplicial_set(idx, d, 15)
+g = fmnist_graph(n)
 a, b = G.find_ab_params(1.0, 0.1)
 n_epochs = 200
 lg = G.layout_graph(g, n_epochs)

@@ -9,7 +9,6 @@ for the top three eigenvectors of D^-1/2 W D^-1/2 with ARPACK (``which="LA"``,
 cosines of the principal angles between its two non-trivial eigenvectors and those
 of the sqrt(N) solve (1.0 = the same subspace).
 """
-import os
 import sys
 import time
 
@@ -17,21 +16,10 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import eigsh
 
-from densumap import graph as G
-from densumap.datasets import load_fashion_mnist
-from densumap.neighbors import nearest_neighbors
+from _fmnist_graph import fmnist_graph
 
 n = int(sys.argv[1])
-X, _ = load_fashion_mnist(os.environ.get("FMNIST", "../shared/data/fashion-mnist"))
-X = X[:n]
-cache = f"/tmp/knn_{n}.npz"
-if os.path.exists(cache):
-    z = np.load(cache)
-    idx, d = z["i"], z["d"]
-else:
-    idx, d = nearest_neighbors(X, 15, seed=0)
-    np.savez(cache, i=idx, d=d)
-g, _, _ = G.fuzzy_simplicial_set(idx, d, 15)
+g = fmnist_graph(n)
 deg = np.asarray(g.sum(axis=1)).ravel()
 d_inv_sqrt = sp.diags(1.0 / np.sqrt(deg))
 M = (d_inv_sqrt @ g @ d_inv_sqrt).astype(np.float64).tocsr()
