@@ -24,3 +24,12 @@ def log_mean_knn_dist(Z, k=15):
 def density_correlation(X, emb, k=15):
     """Spearman correlation of log mean kNN distance, input versus embedding."""
     return float(spearmanr(log_mean_knn_dist(X, k), log_mean_knn_dist(emb, k)).correlation)
+
+
+def blobs_split(seed, n_centres, n, dim, n_train):
+    """Gaussian blobs (centres of scale 4, unit spread), float32, split into
+    ``(train, rest)`` at row ``n_train``."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(scale=4.0, size=(n_centres, dim))
+    X = (centres[rng.integers(0, n_centres, n)] + rng.normal(size=(n, dim))).astype(np.float32)
+    return X[:n_train], X[n_train:]

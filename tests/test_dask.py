@@ -11,14 +11,12 @@ distributed = pytest.importorskip("distributed")
 import densumap  # noqa: E402
 import densumap.dask as ddk  # noqa: E402
 from tests.counting import CountingUMAP  # noqa: E402
+from tests.helpers import blobs_split  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def data():
-    rng = np.random.default_rng(11)
-    centres = rng.normal(scale=4.0, size=(5, 10))
-    X = (centres[rng.integers(0, 5, 3300)] + rng.normal(size=(3300, 10))).astype(np.float32)
-    return X[:300], X[300:]
+    return blobs_split(11, 5, 3300, 10, 300)
 
 
 @pytest.fixture(scope="module")

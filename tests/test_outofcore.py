@@ -6,13 +6,12 @@ import densumap
 from densumap import _blocks
 from densumap.dask import BlockTransformError
 
+from .helpers import blobs_split
+
 
 @pytest.fixture(scope="module")
 def data():
-    rng = np.random.default_rng(7)
-    centres = rng.normal(scale=4.0, size=(4, 12))
-    X = (centres[rng.integers(0, 4, 1300)] + rng.normal(size=(1300, 12))).astype(np.float32)
-    return X[:400], X[400:]
+    return blobs_split(7, 4, 1300, 12, 400)
 
 
 @pytest.fixture(scope="module")
