@@ -1,4 +1,5 @@
 """Distributed transform with dask (issue 7): equality, chunking, model shipped once, errors."""
+import os
 import pickle
 
 import numpy as np
@@ -89,7 +90,7 @@ def test_distributed_scatters_the_model(client, model, data):
 
 
 def test_large_model_is_sent_once_per_worker_not_per_block(tmp_path):
-    """A ~5 MB model on a 2-process cluster: serialised at most once per worker."""
+    """A ~5 MB model on a 2-process cluster: pickled once, unpickled once per worker."""
     rng = np.random.default_rng(0)
     Xtr = rng.normal(size=(4000, 300)).astype(np.float32)  # 4.8 MB of training rows
     Xnew = rng.normal(size=(800, 300)).astype(np.float32)
@@ -102,18 +103,26 @@ def test_large_model_is_sent_once_per_worker_not_per_block(tmp_path):
             distributed.Client(cluster) as c:
         emb = ddk.transform(model, da.from_array(Xnew, chunks=(100, 300)))  # 8 blocks
         got = emb.compute()
-        first = _count(tmp_path)
+        first = _events(tmp_path)
         again = ddk.transform(model, da.from_array(Xnew, chunks=(50, 300)), client=c)
         assert np.array_equal(again.compute(), expected)  # 16 blocks
-        second = _count(tmp_path) - first
+        second = _events(tmp_path)[len(first):]
     assert np.array_equal(got, expected)
-    # Once per worker (measured: 2 and 2), where shipping per block would give 8 and 16.
-    assert 1 <= first <= 2 and 1 <= second <= 2
+    me = str(os.getpid())
+    for events in (first, second):
+        # Pickled once, in this process; unpickled at most once in each worker
+        # process (shipping per block would give 8 and 16 of each).
+        assert events.count(("pickled", me)) == 1
+        assert sum(e[0] == "pickled" for e in events) == 1
+        unpickled = [pid for what, pid in events if what == "unpickled"]
+        assert 1 <= len(unpickled) <= 2 and len(set(unpickled)) == len(unpickled)
+        assert me not in unpickled
 
 
-def _count(tmp_path):
+def _events(tmp_path):
     path = tmp_path / "count.txt"
-    return path.read_text().count("\n") if path.exists() else 0
+    return [tuple(line.split()) for line in path.read_text().splitlines()] \
+        if path.exists() else []
 
 
 @pytest.mark.parametrize("use_client", [False, True])

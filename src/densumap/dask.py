@@ -25,10 +25,13 @@ Design
   is stronger than a seed derived from the global row index, which would also
   be chunking-independent but would give a duplicated row two positions.
 * **The model is shipped once.**  With a ``distributed`` client active the fitted
-  model is scattered to every worker once (``client.scatter(model,
-  broadcast=True)``) and every block task refers to that one key; otherwise the
-  model is one key of the graph (a ``dask.delayed``) that all block tasks depend
-  on.  No block task embeds the model.
+  model is pickled once on the client and the bytes are scattered to every
+  worker (``client.scatter(..., broadcast=True)``); each worker process unpickles
+  them once, on its first block, and every block task refers to that one key.
+  Copies that ``distributed`` makes between workers move the bytes, never
+  re-pickle the model.  Without a client the model is one key of the graph (a
+  ``dask.delayed``) that all block tasks depend on.  No block task embeds the
+  model.
 * **Errors name the rows.**  A block that fails raises :class:`BlockTransformError`
   whose message gives the global row range of the block (and the first row with
   NaN or inf when there is one), e.g. ``rows 2000-2999``.
@@ -112,8 +115,45 @@ def _workqueue_layer():
         return True
 
 
+class _ShippedModel:
+    """A fitted model pickled once; unpickled at most once per process that holds it.
+
+    Scattered with ``distributed``, the bytes travel and are copied between
+    workers as they are; the model itself is rebuilt on a worker's first block
+    and shared by the blocks that follow (``get``).
+    """
+
+    def __init__(self, model):
+        import cloudpickle  # a dependency of distributed; handles classes from __main__
+
+        self.data = cloudpickle.dumps(model, protocol=5)
+        self._reset()
+
+    def _reset(self):
+        self._lock = threading.Lock()
+        self._model = None
+
+    def __getstate__(self):
+        return {"data": self.data}
+
+    def __setstate__(self, state):
+        self.data = state["data"]
+        self._reset()
+
+    def get(self):
+        """The model, unpickled on first use in this process."""
+        with self._lock:
+            if self._model is None:
+                import pickle
+
+                self._model = pickle.loads(self.data)
+            return self._model
+
+
 def _transform_block(block, model, n_jobs, width, block_info=None):
     """map_blocks function: one block in, ``(rows, width)`` out (radii appended)."""
+    if isinstance(model, _ShippedModel):
+        model = model.get()
     start = stop = None
     if block_info is not None:
         start, stop = block_info[0]["array-location"][0]
@@ -143,7 +183,7 @@ def _active_client():
 def _model_handle(model, client):
     """One graph key (or scattered future) holding ``model``."""
     if client is not None:
-        return client.scatter(model, broadcast=True, hash=False)
+        return client.scatter(_ShippedModel(model), broadcast=True, hash=False)
     dask, _ = _dask()
     return dask.delayed(model, name=f"densumap-model-{uuid.uuid4().hex}", pure=True)
 
