@@ -223,6 +223,16 @@ def test_bad_transform_input_is_rejected(fitted, X, exc, msg):
         model.transform(X)
 
 
+def test_transform_accepts_tiny_values(fitted):
+    # The training data set the scale: points next to the origin are ordinary new
+    # points (hypothesis found fit accepting X and transform rejecting X[:3]).
+    model, X = fitted
+    tiny = np.array([[1e-30, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, -1e-25, 0.0]], np.float32)
+    Z = model.transform(tiny)
+    assert Z.shape == (3, 2) and np.all(np.isfinite(Z))
+    assert np.array_equal(Z[1], model.transform(np.zeros((1, 3), np.float32))[0])
+
+
 def test_methods_before_fit():
     X = _X()
     for call in (lambda m: m.transform(X), lambda m: m.inverse_transform(X[:, :2]),

@@ -59,19 +59,23 @@ def _unique_sparse_rows(X):
     return np.asarray(first, dtype=np.int64), inverse
 
 
-def check_value_range(X, what="X"):
+def check_value_range(X, what="X", check_small=True):
     """Raise ``ValueError`` when the largest ``|value|`` of ``X`` is outside the usable range.
 
     Beyond it, squared values overflow or underflow inside the distance
     computations (scikit-learn's euclidean and cosine square the values in the
     data's float type), so distances silently become 0, inf or NaN.  An all-zero
-    ``X`` passes.  Uses ``max``/``min`` reductions only: no copy of ``X``.
+    ``X`` passes.  ``check_small=False`` checks the upper end only: new points
+    given to ``transform`` are measured against the training data, whose scale
+    ``fit`` checked, so a batch of tiny values (points near the origin) is fine.
+    Uses ``max``/``min`` reductions only: no copy of ``X``.
     """
     data = X.data if hasattr(X, "tocsr") else X
     if data.size == 0:
         return
     largest = max(float(data.max()), -float(data.min()))
-    if largest > MAX_DISTANCE_SCALE or 0.0 < largest < MIN_DISTANCE_SCALE:
+    too_small = check_small and 0.0 < largest < MIN_DISTANCE_SCALE
+    if largest > MAX_DISTANCE_SCALE or too_small:
         raise ValueError(
             f"The largest absolute value in {what} is {largest:.3g}, outside the range "
             f"[{MIN_DISTANCE_SCALE:g}, {MAX_DISTANCE_SCALE:g}] in which densumap's "

@@ -626,7 +626,7 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         metric = canonical_metric(self.metric)
         dtype = np.float32 if self._train_X is None else self._train_X.dtype
         X = _checked_data(self, X, reset=False, ensure_min_samples=1, dtype=dtype)
-        check_value_range(X)
+        check_value_range(X, check_small=False)  # the training data set the scale
         if metric == "precomputed" and X.min() < 0:
             raise ValueError(
                 f"metric='precomputed' needs non-negative distances; the smallest entry "
