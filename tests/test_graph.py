@@ -62,3 +62,31 @@ def test_ab_params_known_values():
     assert a == pytest.approx(1.577, abs=0.01)
     assert b == pytest.approx(0.895, abs=0.01)
 
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_row_sweep_phases_move_disjoint_vertices(seed):
+    """DensMAP's sweep: the rows of a phase share no vertex, so a phase can run in
+    parallel while each row moves its neighbours; every vertex is in one phase."""
+    import scipy.sparse as sp
+
+    from densumap.layout import row_sweep
+
+    rng = np.random.default_rng(seed)
+    n = 300
+    rows = rng.integers(0, n, 2000)
+    cols = (rows + rng.integers(1, n, 2000)) % n  # no self-loops
+    cols[:40] = 7  # a hub
+    adj = sp.csr_matrix((np.ones(2000), (rows, cols)), shape=(n, n))
+    adj = (adj + adj.T).tocsr()
+    adj.sort_indices()
+    order, phase_ptr = row_sweep(adj, seed)
+    assert np.array_equal(np.sort(order), np.arange(n))
+    assert phase_ptr[0] == 0 and phase_ptr[-1] == n and np.all(np.diff(phase_ptr) > 0)
+    max_degree = np.diff(adj.indptr).max()
+    assert len(phase_ptr) - 1 >= max_degree + 1
+    for p in range(len(phase_ptr) - 1):
+        members = order[phase_ptr[p]:phase_ptr[p + 1]]
+        touched = np.concatenate([members] + [adj.indices[adj.indptr[i]:adj.indptr[i + 1]]
+                                              for i in members])
+        assert np.unique(touched).size == touched.size, f"phase {p} touches a vertex twice"

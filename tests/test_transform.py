@@ -100,11 +100,19 @@ def test_density_pull_moves_radii_toward_target(models, split):
             >= spearmanr(off.rad_orig, off.rad_emb).correlation)
 
 
-@pytest.mark.parametrize("name", ["umap", "densmap"])
-def test_training_data_lands_near_its_fitted_position(models, split, name):
+@pytest.mark.parametrize("name, inside", [("umap", 0.9), ("densmap", 0.85)])
+def test_training_data_lands_near_its_fitted_position(models, split, name, inside):
     """Bound: the median point moves less than half the median distance to its 15th
-    nearest neighbour in the training embedding, and >= 90% of points stay within
-    that distance (inside their own neighbourhood).
+    nearest neighbour in the training embedding, and a fraction ``inside`` of the
+    points stays within that distance (inside their own neighbourhood).
+
+    DensMAP's bound is lower: its fit moves points with the density correlation,
+    which transform (a point cannot spread its neighbours) reproduces only through
+    the radius pull. Since fit sweeps DensMAP's rows moving both ends of each edge,
+    as umap-learn does, the fitted density structure is stronger and re-placed
+    training points land a little farther: 0.88-0.91 of them inside on three
+    training splits of digits, against 0.92-0.93 before (median 0.24-0.27 of the
+    radius, against 0.21-0.23).
 
     Supervised models are not held to this: transform sees only X, so a point
     that the labels pulled away from its input neighbours goes back to them.
@@ -117,7 +125,7 @@ def test_training_data_lands_near_its_fitted_position(models, split, name):
     d, _ = NearestNeighbors(n_neighbors=16).fit(m.embedding_).kneighbors(m.embedding_)
     radius = d[:, -1]
     assert np.median(moved) <= 0.5 * np.median(radius), (np.median(moved), np.median(radius))
-    assert np.mean(moved <= radius) >= 0.9, np.mean(moved <= radius)
+    assert np.mean(moved <= radius) >= inside, np.mean(moved <= radius)
 
 
 def test_radius_pull_step_is_preconditioned_gradient():

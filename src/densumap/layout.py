@@ -5,8 +5,10 @@ from typing import NamedTuple
 import numpy as np
 
 from ._kernels.density import vertex_terms
-from ._kernels.graph import shuffle_rows
-from ._kernels.sgd import NO_DENSITY, DensityTerms, EdgeSchedule, SGDParams, sgd_epoch
+from ._kernels.graph import distance2_coloring, shuffle_rows
+from ._kernels.rng import hash_keys
+from ._kernels.sgd import (NO_DENSITY, DensityTerms, EdgeSchedule, RowSweep, SGDParams,
+                           sgd_epoch, sgd_sweep_epoch)
 from .density import correlation_state
 
 logger = logging.getLogger(__name__)
@@ -60,6 +62,41 @@ def make_schedule(graph, n_epochs, negative_sample_rate, w_max=None):
     )
 
 
+def row_sweep(graph, seed):
+    """Phases of rows that move disjoint vertices, for :func:`sgd_sweep_epoch`.
+
+    The vertices are coloured so that no two of one colour are within two edges
+    (:func:`~densumap._kernels.graph.distance2_coloring`), visiting them in a seeded
+    pseudo-random order so that the colours do not follow the input's row order.
+
+    Returns
+    -------
+    order : ndarray of shape (n,), int64
+        The vertices colour by colour (each colour in visiting order).
+    phase_ptr : ndarray of shape (n_colors + 1,), int64
+        Where each colour starts in ``order``.
+    """
+    n = graph.shape[0]
+    pattern = (graph + graph.T).tocsr()  # both directions of every edge
+    visit = np.argsort(hash_keys(n, np.uint64(seed)), kind="stable").astype(np.int64)
+    colors = distance2_coloring(np.ascontiguousarray(pattern.indptr, dtype=np.int64),
+                                pattern.indices, visit)
+    order = visit[np.argsort(colors[visit], kind="stable")].astype(np.int64)
+    counts = np.bincount(colors, minlength=1)
+    phase_ptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+    return order, phase_ptr
+
+
+def _renumber(graph, embedding, target, perm):
+    """Graph, positions and density target with vertex ``perm[k]`` renamed ``k``."""
+    graph = graph[perm][:, perm].tocsr()
+    graph.sort_indices()
+    target = target._replace(log_radii=target.log_radii[perm],
+                             standardized=target.standardized[perm],
+                             active=target.active[perm])
+    return graph, np.ascontiguousarray(embedding[perm]), target
+
+
 def density_active(epoch, params):
     """Whether the DensMAP term is on in ``epoch`` (the last ``dens_frac`` of epochs)."""
     if params.dens_lambda <= 0.0 or params.dens_frac <= 0.0:
@@ -90,23 +127,34 @@ def optimize_layout(embedding, graph, params, seed, target=None, progress=None):
         The same array, optimised.
     """
     n = embedding.shape[0]
-    row_keys = np.arange(n, dtype=np.uint64)  # each vertex's stream keyed by its index
+    swept = target is not None and params.dens_lambda > 0.0 and params.dens_frac > 0.0
+    if swept:
+        # DensMAP sweeps the rows phase by phase, each sampled edge moving both of its
+        # ends (_kernels.sgd). The vertices are renumbered phase by phase so that a
+        # phase reads its rows' edges in order: 1.4x faster at 70,000 points.
+        perm, phase_ptr = row_sweep(graph, seed)
+        graph, work, target = _renumber(graph, embedding, target, perm)
+        sweep = RowSweep(np.arange(n, dtype=np.int64), phase_ptr)
+        row_keys = perm.astype(np.uint64)  # each vertex's stream keyed by its own index
+    else:
+        graph = graph.copy()
+        work = embedding
+        row_keys = np.arange(n, dtype=np.uint64)
     # Each vertex applies its attractions in its row's order: a fixed pseudo-random
     # one, not the column order. Column order follows the input's row order, and data
     # sorted along an axis (by a covariate, in time) then biased every step alike: 20,000
     # Fashion-MNIST images sorted by their first principal component gave a
     # trustworthiness of 0.946 against 0.975 shuffled (umap-learn 0.976 sorted).
-    graph = graph.copy()
     shuffle_rows(graph.indptr, graph.indices, graph.data, np.uint64(seed))
     sched = make_schedule(graph, params.n_epochs, params.negative_sample_rate)
-    snapshot = np.empty_like(embedding)
+    snapshot = np.empty_like(work)
     w = graph.data.astype(np.float64)
     mu_tot = float(w.sum()) if w.size else 0.0
     mu_max = float(w.max()) if w.size else 1.0
     useed = np.uint64(seed)
     for epoch in range(params.n_epochs):
         alpha = params.learning_rate * (1.0 - epoch / float(params.n_epochs))
-        snapshot[:] = embedding
+        snapshot[:] = work
         dens = NO_DENSITY
         if target is not None and density_active(epoch, params):
             state = correlation_state(snapshot, graph, target, params.a, params.b,
@@ -114,10 +162,16 @@ def optimize_layout(embedding, graph, params, seed, target=None, progress=None):
             if state.n_active:
                 scale = params.dens_lambda * mu_tot / (mu_max * state.n_active * state.s)
                 terms = vertex_terms(state.mean_sq, state.phi_sum, state.weight)
+                terms = terms.astype(np.float32)
                 dens = DensityTerms(terms, scale)
-        p = SGDParams(params.a, params.b, params.repulsion_strength, alpha, 2.0, epoch, useed,
-                      n, True)
-        sgd_epoch(embedding, snapshot, sched, p, dens, row_keys)
+        p = SGDParams(params.a, params.b, params.repulsion_strength, alpha,
+                      1.0 if swept else 2.0, epoch, useed, n, True)
+        if swept:
+            sgd_sweep_epoch(work, snapshot, sched, sweep, p, dens, row_keys)
+        else:
+            sgd_epoch(work, snapshot, sched, p, dens, row_keys)
         if progress is not None:
             progress()
+    if swept:
+        embedding[perm] = work
     return embedding

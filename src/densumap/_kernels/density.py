@@ -136,15 +136,17 @@ def vertex_terms(mean_sq, phi_sum, weight):
 
 
 @kernel(inline="always")
-def edge_density_coeff(d2, db, a, b, terms, i, j):
+def edge_density_coeff(d2, db, a, b, one, terms, i, j):
     """``w_i dr_i/dd + w_j dr_j/dd`` for the edge (i, j) at squared distance ``d2``.
 
     ``db`` is ``d2**b``, passed in because the caller has it; ``terms`` comes from
     :func:`vertex_terms`. Its third column, ``(m - eps) / m``, carries the epsilon
-    that keeps ``log(m)`` finite exactly through the derivative.
+    that keeps ``log(m)`` finite exactly through the derivative. ``one`` is 1 in the
+    precision to compute in (that of ``d2``, ``a``, ``b`` and ``terms``): float32 in
+    the SGD epochs, float64 for the exact gradient.
     """
-    phi = 1.0 / (1.0 + a * db)
-    common = 1.0 - b * (1.0 - phi)
+    phi = one / (one + a * db)
+    common = one - b * (one - phi)
     dphi = a * b * db / d2 * phi
     return phi * (terms[i, 0] * (common * terms[i, 1] + terms[i, 2] * dphi)
                   + terms[j, 0] * (common * terms[j, 1] + terms[j, 2] * dphi))
@@ -181,7 +183,7 @@ def density_step(out, emb, indptr, indices, terms, a, b, scale, clip):
                 d2 += diff * diff
             if d2 <= 0.0:
                 continue
-            coeff = edge_density_coeff(d2, d2**b, a, b, terms, i, j)
+            coeff = edge_density_coeff(d2, d2**b, a, b, 1.0, terms, i, j)
             coeff *= scale
             for c in range(dim):
                 g = coeff * (emb[i, c] - emb[j, c])

@@ -6,6 +6,7 @@ count.  The mixer is the SplitMix64 finaliser (Steele, Lea & Flood, 2014), which
 turns consecutive counters into well-distributed 64-bit values.
 """
 import numpy as np
+from numba import prange
 
 from ._config import kernel
 
@@ -58,3 +59,12 @@ def next_index(state, n):
     # Lemire's multiply-shift maps the high 32 bits onto [0, n) without a division.
     value = np.int64(((mix64(state) >> _S32) * np.uint64(n)) >> _S32)
     return state, value
+
+
+@kernel(parallel=True)
+def hash_keys(n, seed):
+    """``mix64(seed ^ mix64(i))`` for ``i = 0 .. n - 1``: a seeded pseudo-random key per item."""
+    out = np.empty(n, dtype=np.uint64)
+    for i in prange(n):
+        out[i] = mix64(seed ^ mix64(np.uint64(i)))
+    return out
