@@ -189,6 +189,16 @@ def _sgd_row(i, state, scratch, head, tail, neg_tail, indptr, indices, epochs_pe
         head[i, c] = yi[c]
 
 
+@kernel(inline="always")
+def _unpack(sched, p, dens):
+    """The fields of the three bundles as one flat tuple: parallel loops cannot index
+    through NamedTuple fields, so the parallel kernels unpack them first."""
+    return (sched.indptr, sched.indices, sched.epochs_per_sample, sched.next_sample,
+            sched.epochs_per_negative, sched.next_negative, p.a, p.b, p.gamma, p.alpha,
+            p.attract_scale, p.epoch, p.seed, p.n_negative_pool, p.skip_self, dens.terms,
+            dens.scale)
+
+
 @kernel(parallel=True, fastmath=True)
 def sgd_epoch(head, tail, sched, p, dens, row_keys):
     """Run one epoch of attraction along due edges plus negative sampling.
@@ -213,24 +223,9 @@ def sgd_epoch(head, tail, sched, p, dens, row_keys):
         and hence its position, does not depend on the rest of its batch.
     """
     n_head = head.shape[0]
-    # Unpack the bundles: parallel loops cannot index through NamedTuple fields.
-    indptr = sched.indptr
-    indices = sched.indices
-    epochs_per_sample = sched.epochs_per_sample
-    next_sample = sched.next_sample
-    epochs_per_negative = sched.epochs_per_negative
-    next_negative = sched.next_negative
-    a = p.a
-    b = p.b
-    gamma = p.gamma
-    alpha = p.alpha
-    attract_scale = p.attract_scale
-    epoch = p.epoch
-    seed = p.seed
-    pool = p.n_negative_pool
-    skip_self = p.skip_self
-    terms = dens.terms
-    dscale = dens.scale
+    (indptr, indices, epochs_per_sample, next_sample, epochs_per_negative, next_negative,
+     a, b, gamma, alpha, attract_scale, epoch, seed, pool, skip_self, terms,
+     dscale) = _unpack(sched, p, dens)
     n = float(epoch)
     dim = head.shape[1]
     n_blocks = (n_head + _ROW_BLOCK - 1) // _ROW_BLOCK
@@ -278,23 +273,9 @@ def _sweep_rows(lo, hi, rows, scratch, pos, snapshot, indptr, indices, epochs_pe
 
 @kernel(parallel=True, fastmath=True)
 def _sweep_phase(pos, snapshot, sched, p, dens, row_keys, rows):
-    # Unpack the bundles: parallel loops cannot index through NamedTuple fields.
-    indptr = sched.indptr
-    indices = sched.indices
-    epochs_per_sample = sched.epochs_per_sample
-    next_sample = sched.next_sample
-    epochs_per_negative = sched.epochs_per_negative
-    next_negative = sched.next_negative
-    a = p.a
-    b = p.b
-    gamma = p.gamma
-    alpha = p.alpha
-    attract_scale = p.attract_scale
-    epoch = p.epoch
-    seed = p.seed
-    pool = p.n_negative_pool
-    terms = dens.terms
-    dscale = dens.scale
+    (indptr, indices, epochs_per_sample, next_sample, epochs_per_negative, next_negative,
+     a, b, gamma, alpha, attract_scale, epoch, seed, pool, skip_self, terms,
+     dscale) = _unpack(sched, p, dens)
     dim = pos.shape[1]
     m = rows.shape[0]
     n_blocks = (m + _SWEEP_BLOCK - 1) // _SWEEP_BLOCK
