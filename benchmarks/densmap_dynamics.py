@@ -44,13 +44,9 @@ import densumap.estimator as estimator_mod  # noqa: E402
 import densumap.layout as layout_mod  # noqa: E402
 from densumap._kernels.density import edge_density_coeff, vertex_terms  # noqa: E402
 from densumap._kernels.graph import shuffle_rows  # noqa: E402
+from densumap._kernels.sgd import _clip  # noqa: E402  (the library's step clip, +-4)
 from densumap.datasets import load_fashion_mnist  # noqa: E402
 from densumap.density import correlation_state  # noqa: E402
-
-
-@numba.njit(fastmath=True)
-def _clip(v):
-    return 4.0 if v > 4.0 else (-4.0 if v < -4.0 else v)
 
 
 @numba.njit(fastmath=True)

@@ -63,7 +63,6 @@ def test_ab_params_known_values():
     assert b == pytest.approx(0.895, abs=0.01)
 
 
-
 @pytest.mark.parametrize("seed", [0, 1])
 def test_row_sweep_phases_move_disjoint_vertices(seed):
     """DensMAP's sweep: the rows of a phase share no vertex, so a phase can run in

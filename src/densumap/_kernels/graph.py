@@ -172,7 +172,6 @@ def shuffle_rows(indptr, indices, data, seed):
             data[lo + t] = vals[order[t]]
 
 
-
 @kernel()
 def distance2_coloring(indptr, indices, visit):
     """Colour the vertices so that no two of one colour are within two edges.

@@ -238,7 +238,6 @@ def sgd_epoch(head, tail, sched, p, dens, row_keys):
                      attract_scale, False, n, pool, skip_self, terms, dscale)
 
 
-
 # Phases with fewer rows than this run on the calling thread: waking the other
 # threads costs more than the rows. No effect on the result.
 _SERIAL_PHASE = 64
@@ -260,7 +259,7 @@ class RowSweep(NamedTuple):
 @kernel(fastmath=True, inline="always")
 def _sweep_rows(lo, hi, rows, scratch, pos, snapshot, indptr, indices, epochs_per_sample,
                 next_sample, epochs_per_negative, next_negative, a, b, gamma, alpha,
-                attract_scale, epoch, seed, pool, terms, dscale, row_keys):
+                attract_scale, epoch, seed, pool, skip_self, terms, dscale, row_keys):
     """Rows ``rows[lo:hi]`` of a sweep phase, one after another."""
     n = float(epoch)
     for t in range(lo, hi):
@@ -268,7 +267,7 @@ def _sweep_rows(lo, hi, rows, scratch, pos, snapshot, indptr, indices, epochs_pe
         state = stream_start(seed, epoch, row_keys[i])
         _sgd_row(i, state, scratch, pos, pos, snapshot, indptr, indices, epochs_per_sample,
                  next_sample, epochs_per_negative, next_negative, a, b, gamma, alpha,
-                 attract_scale, True, n, pool, True, terms, dscale)
+                 attract_scale, True, n, pool, skip_self, terms, dscale)
 
 
 @kernel(parallel=True, fastmath=True)
@@ -284,16 +283,19 @@ def _sweep_phase(pos, snapshot, sched, p, dens, row_keys, rows):
         _sweep_rows(blk * _SWEEP_BLOCK, min(m, (blk + 1) * _SWEEP_BLOCK), rows, scratch, pos,
                     snapshot, indptr, indices, epochs_per_sample, next_sample,
                     epochs_per_negative, next_negative, a, b, gamma, alpha, attract_scale,
-                    epoch, seed, pool, terms, dscale, row_keys)
+                    epoch, seed, pool, skip_self, terms, dscale, row_keys)
 
 
 @kernel(fastmath=True)
 def _sweep_phase_serial(pos, snapshot, sched, p, dens, row_keys, rows):
+    (indptr, indices, epochs_per_sample, next_sample, epochs_per_negative, next_negative,
+     a, b, gamma, alpha, attract_scale, epoch, seed, pool, skip_self, terms,
+     dscale) = _unpack(sched, p, dens)
     scratch = np.empty((2, pos.shape[1]), dtype=np.float32)
-    _sweep_rows(0, rows.shape[0], rows, scratch, pos, snapshot, sched.indptr, sched.indices,
-                sched.epochs_per_sample, sched.next_sample, sched.epochs_per_negative,
-                sched.next_negative, p.a, p.b, p.gamma, p.alpha, p.attract_scale, p.epoch,
-                p.seed, p.n_negative_pool, dens.terms, dens.scale, row_keys)
+    _sweep_rows(0, rows.shape[0], rows, scratch, pos, snapshot, indptr, indices,
+                epochs_per_sample, next_sample, epochs_per_negative, next_negative, a, b,
+                gamma, alpha, attract_scale, epoch, seed, pool, skip_self, terms, dscale,
+                row_keys)
 
 
 @kernel()
