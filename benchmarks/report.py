@@ -80,12 +80,12 @@ def meta_block(meta, title):
 
 
 def group_runs(runs):
-    """{(mode, seeded): {n: {lib: [run, ...]}}} of the successful runs."""
+    """{(mode, seeded, load): {n: {lib: [run, ...]}}} of the successful runs."""
     groups = OrderedDict()
     for r in runs:
         if "error" in r:
             continue
-        key = (r["mode"], r["seeded"])
+        key = (r["mode"], r["seeded"], r.get("load", 0))
         groups.setdefault(key, defaultdict(lambda: defaultdict(list)))
         groups[key][r["n"]][r["lib"]].append(r)
     return groups
@@ -106,10 +106,12 @@ def compare_report(payload):
             ("knn_acc", "10-NN acc", ".3f"), ("trustworthiness", "trust", ".3f"),
             ("dens_corr", "dens corr", ".3f")]
     both = "densumap" in libs and "umap-learn" in libs
-    for (mode, seeded), by_n in group_runs(runs).items():
+    for (mode, seeded, load), by_n in group_runs(runs).items():
+        busy = (", idle machine" if load == 0 else
+                f", busy machine ({load} competing CPU-bound process{'es' * (load > 1)})")
         out += [f"#### {mode.upper() if mode == 'umap' else 'DensMAP'}, "
-                f"{'seeded (random_state=42)' if seeded else 'unseeded (random_state=None)'}",
-                ""]
+                f"{'seeded (random_state=42)' if seeded else 'unseeded (random_state=None)'}"
+                f"{busy}", ""]
         header = ["n"] + [f"{lib} {name}" for lib in libs for _, name, _ in cols]
         if both:
             header += ["time ratio d/u", "RSS ratio d/u"]
@@ -128,7 +130,7 @@ def compare_report(payload):
         out += [table(header, rows), ""]
 
     stage_rows, stage_names = [], []
-    for (mode, seeded), by_n in group_runs(runs).items():
+    for (mode, seeded, load), by_n in group_runs(runs).items():
         for n in sorted(by_n):
             d = by_n[n].get("densumap", [])
             if not d or not any(r.get("stages") for r in d):
@@ -137,18 +139,18 @@ def compare_report(payload):
                 for name in r.get("stages") or {}:
                     if name not in stage_names:
                         stage_names.append(name)
-            stage_rows.append((mode, seeded, n, d))
+            stage_rows.append((mode, seeded, load, n, d))
     stage_names = stage_order(stage_names)
     if stage_rows:
         out += ["#### densumap time by stage (s)", ""]
-        header = ["mode", "seeded", "n"] + [STAGE_LEGEND.get(s, s) for s in stage_names] + \
-                 ["other", "total"]
+        header = ["mode", "seeded", "load", "n"] + \
+            [STAGE_LEGEND.get(s, s) for s in stage_names] + ["other", "total"]
         rows = []
-        for mode, seeded, n, d in stage_rows:
+        for mode, seeded, load, n, d in stage_rows:
             vals = [median([(r.get("stages") or {}).get(s) for r in d]) for s in stage_names]
             total = agg(d, "fit_s")
             other = median([r["fit_s"] - sum((r.get("stages") or {}).values()) for r in d])
-            rows.append([mode, "yes" if seeded else "no", f"{n:,}"]
+            rows.append([mode, "yes" if seeded else "no", str(load), f"{n:,}"]
                         + [fmt(v, ".2f") for v in vals] + [fmt(other, ".2f"),
                                                            fmt(total, ".2f")])
         out += [table(header, rows), "",

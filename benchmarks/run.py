@@ -10,6 +10,7 @@ runs both libraries one after the other, so that any drift in the machine's load
 hits both alike. Results are written after every fit.
 """
 import argparse
+import subprocess
 import sys
 import time
 
@@ -39,6 +40,11 @@ def parse_args(argv=None):
                    help="points in the quality-metric sample")
     p.add_argument("--timeout", type=float, default=None,
                    help="seconds after which a worker is killed (default: none)")
+    p.add_argument("--load", default="0", type=int_list,
+                   help="comma-separated numbers of competing CPU-bound processes to run "
+                        "during each fit (0 = idle machine; 1 = one busy loop, as a "
+                        "notebook or a browser beside the fit); each fit is run in each "
+                        "condition, both libraries back to back")
     p.add_argument("--out", default="results.json")
     args = p.parse_args(argv)
     for lib in args.libs:
@@ -56,6 +62,26 @@ def parse_args(argv=None):
     return args
 
 
+class competing_load:
+    """``k`` CPU-bound busy loops (separate processes, default priority, not pinned)
+    running for the duration of the ``with`` block."""
+
+    def __init__(self, k):
+        self.k = k
+        self.procs = []
+
+    def __enter__(self):
+        self.procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+                      for _ in range(self.k)]
+        return self
+
+    def __exit__(self, *exc):
+        for proc in self.procs:
+            proc.kill()
+            proc.wait()
+        return False
+
+
 def main(argv=None):
     args = parse_args(argv)
     payload = {"kind": "compare", "meta": machine_info(), "runs": []}
@@ -63,17 +89,21 @@ def main(argv=None):
         "data": args.data, "sizes": args.sizes, "libs": args.libs, "modes": args.modes,
         "seedings": args.seedings, "repeats": args.repeats, "sample_size": args.sample_size,
     }
-    jobs = [(n, mode, seeded, rep, lib)
+    payload["meta"]["settings"]["load"] = args.load
+    jobs = [(n, mode, seeded, rep, load, lib)
             for n in args.sizes for mode in args.modes for seeded in args.seedings
-            for rep in range(args.repeats) for lib in args.libs]
+            for rep in range(args.repeats) for load in args.load for lib in args.libs]
     t_all = time.perf_counter()
-    for i, (n, mode, seeded, rep, lib) in enumerate(jobs, 1):
+    for i, (n, mode, seeded, rep, load, lib) in enumerate(jobs, 1):
         label = f"[{i}/{len(jobs)}] {lib} {mode} {'seeded' if seeded else 'unseeded'} " \
-                f"n={n} repeat={rep + 1}"
+                f"n={n} load={load} repeat={rep + 1}"
         print(label, "...", end=" ", flush=True, file=sys.stderr)
-        res = run_worker(["--lib", lib, "--mode", mode, "--seed", 42 if seeded else "none",
-                          "--n", n, "--data", args.data, "--sample-size", args.sample_size],
-                         timeout=args.timeout)
+        with competing_load(load):
+            res = run_worker(["--lib", lib, "--mode", mode,
+                              "--seed", 42 if seeded else "none", "--n", n,
+                              "--data", args.data, "--sample-size", args.sample_size],
+                             timeout=args.timeout)
+        res["load"] = load
         res.setdefault("lib", lib)
         res.setdefault("mode", mode)
         res.setdefault("seeded", seeded)

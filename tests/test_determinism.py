@@ -37,3 +37,21 @@ def test_approximate_neighbours_path_is_thread_count_independent():
     two = densumap.UMAP(n_jobs=2, **kw).fit(X).embedding_
     assert np.array_equal(one, two)
     assert np.all(np.isfinite(one))
+
+
+def test_partitioned_densmap_sweep_is_thread_count_independent():
+    """From 8,192 points DensMAP's sweep splits the vertices into parts that run on
+    a pool of threads; the parts of a level move disjoint vertices, so the result is
+    bit-identical to one thread running the same parts in order."""
+    from densumap.partition import n_levels_for
+
+    n = 9000
+    assert n_levels_for(n) >= 1
+    rng = np.random.default_rng(5)
+    centres = rng.normal(scale=5.0, size=(6, 10))
+    X = (centres[rng.integers(0, 6, n)] + rng.normal(size=(n, 10))).astype(np.float32)
+    kw = dict(densmap=True, random_state=4, n_epochs=25)
+    one = densumap.UMAP(n_jobs=1, **kw).fit(X).embedding_
+    two = densumap.UMAP(n_jobs=2, **kw).fit(X).embedding_
+    assert np.array_equal(one, two)
+    assert np.all(np.isfinite(one))

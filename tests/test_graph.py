@@ -63,29 +63,71 @@ def test_ab_params_known_values():
     assert b == pytest.approx(0.895, abs=0.01)
 
 
-@pytest.mark.parametrize("seed", [0, 1])
-def test_row_sweep_phases_move_disjoint_vertices(seed):
-    """DensMAP's sweep: the rows of a phase share no vertex, so a phase can run in
-    parallel while each row moves its neighbours; every vertex is in one phase."""
+def _random_layout_graph(seed, n=3000):
+    """A symmetric graph whose edges mostly join points close in a 2-D layout, plus
+    a hub and some long edges; and that layout."""
     import scipy.sparse as sp
-
-    from densumap.layout import row_sweep
+    from sklearn.neighbors import NearestNeighbors
 
     rng = np.random.default_rng(seed)
-    n = 300
-    rows = rng.integers(0, n, 2000)
-    cols = (rows + rng.integers(1, n, 2000)) % n  # no self-loops
-    cols[:40] = 7  # a hub
-    adj = sp.csr_matrix((np.ones(2000), (rows, cols)), shape=(n, n))
+    coords = rng.normal(size=(n, 2)) + 4 * rng.integers(0, 3, (n, 1))
+    _, idx = NearestNeighbors(n_neighbors=8).fit(coords).kneighbors(coords)
+    rows = np.repeat(np.arange(n), 7)
+    cols = idx[:, 1:].ravel()
+    extra = rng.integers(0, n, (200, 2))  # long edges
+    rows = np.concatenate([rows, extra[:, 0], np.full(60, 7)])
+    cols = np.concatenate([cols, extra[:, 1], rng.integers(0, n, 60)])  # vertex 7: a hub
+    keep = rows != cols
+    adj = sp.csr_matrix((np.ones(keep.sum()), (rows[keep], cols[keep])), shape=(n, n))
     adj = (adj + adj.T).tocsr()
     adj.sort_indices()
-    order, phase_ptr = row_sweep(adj, seed)
-    assert np.array_equal(np.sort(order), np.arange(n))
-    assert phase_ptr[0] == 0 and phase_ptr[-1] == n and np.all(np.diff(phase_ptr) > 0)
-    max_degree = np.diff(adj.indptr).max()
-    assert len(phase_ptr) - 1 >= max_degree + 1
-    for p in range(len(phase_ptr) - 1):
-        members = order[phase_ptr[p]:phase_ptr[p + 1]]
-        touched = np.concatenate([members] + [adj.indices[adj.indptr[i]:adj.indptr[i + 1]]
-                                              for i in members])
-        assert np.unique(touched).size == touched.size, f"phase {p} touches a vertex twice"
+    return adj, coords
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_sweep_parts_of_a_level_touch_disjoint_vertices(seed):
+    """DensMAP's sweep: the rows of one level in different parts share no vertex
+    (themselves or a neighbour), so the parts can run in parallel while each row
+    moves its neighbours; every vertex is in exactly one finest part."""
+    from densumap._kernels.sgd import LevelSweep
+    from densumap.partition import bisect, dispatch_order, level_rows
+
+    adj, coords = _random_layout_graph(seed)
+    n = adj.shape[0]
+    n_levels = 3
+    plan = bisect(coords, adj, n_levels, seed)
+    assert np.array_equal(np.sort(plan.perm), np.arange(n))
+    assert plan.bounds[0] == 0 and plan.bounds[-1] == n and len(plan.bounds) == 2 ** 3 + 1
+    g = adj[plan.perm][:, plan.perm].tocsr()
+    level = level_rows(g, plan)
+    assert level.min() >= 0 and level.max() <= n_levels
+    # Most rows lie inside a finest part: the cuts follow the layout's gaps.
+    assert np.mean(level == 0) > 0.6
+    assert np.mean(level == n_levels) < 0.2
+    sweep = LevelSweep(level, plan.bounds, n_levels)
+    for lev in range(n_levels + 1):
+        step = 1 << lev
+        owner = np.full(n, -1)
+        parts = dispatch_order(sweep, lev)
+        assert len(set(parts)) == len(parts)
+        for q in range((len(plan.bounds) - 1) >> lev):
+            r0, r1 = plan.bounds[q * step], plan.bounds[(q + 1) * step]
+            rows = np.arange(r0, r1)[level[r0:r1] == lev]
+            assert (q in parts) == (len(rows) > 0)
+            for i in rows:
+                touched = np.concatenate(([i], g.indices[g.indptr[i]:g.indptr[i + 1]]))
+                assert np.all((touched >= r0) & (touched < r1)), "row leaves its part"
+                assert np.all((owner[touched] == -1) | (owner[touched] == q))
+                owner[touched] = q
+
+
+def test_dispatch_order_puts_the_largest_parts_first():
+    from densumap._kernels.sgd import LevelSweep
+    from densumap.partition import dispatch_order
+
+    bounds = np.array([0, 2, 7, 7, 10])
+    level = np.array([0, 0, 0, 0, 1, 0, 0, 1, 0, 0])
+    sweep = LevelSweep(level, bounds, 2)
+    assert dispatch_order(sweep, 0) == [1, 0, 3]  # 2, 4 and 2 rows; part 2 is empty
+    assert dispatch_order(sweep, 1) == [0, 1]
+    assert dispatch_order(sweep, 2) == []

@@ -172,43 +172,65 @@ def shuffle_rows(indptr, indices, data, seed):
             data[lo + t] = vals[order[t]]
 
 
-@kernel()
-def distance2_coloring(indptr, indices, visit):
-    """Colour the vertices so that no two of one colour are within two edges.
+@kernel(parallel=True)
+def row_levels(indptr, indices, part):
+    """The level of every row: where the row's vertex and all its neighbours first
+    share one part of a nested bisection (``densumap.partition``).
 
-    Vertices are coloured in the order ``visit``, each with the smallest colour that
-    no vertex within two edges of it has yet.  Two vertices of one colour then share
-    no neighbour and no edge, so the rows of one colour move disjoint sets of
-    vertices (themselves and their neighbours).  At least ``max_degree + 1`` colours
-    are needed; Fashion-MNIST's layout graphs get ``max_degree + 1`` to ``+ 3``
-    (269 colours at 70,000 images).  The graph must hold both directions of every
-    edge.
+    The level of edge ``(i, j)`` is the number of bits of ``part[i] ^ part[j]`` (0 when
+    both ends are in one finest part); a row's level is the highest of its edges'.
+
+    Parameters
+    ----------
+    indptr : ndarray of shape (n + 1,)
+    indices : ndarray of shape (nnz,)
+    part : ndarray of shape (n,), int64
+        Finest part of each vertex, in ``[0, 2**L)``.
+
+    Returns
+    -------
+    level : ndarray of shape (n,), int64
+    """
+    n = indptr.shape[0] - 1
+    level = np.zeros(n, dtype=np.int64)
+    for i in prange(n):
+        x = 0
+        for e in range(indptr[i], indptr[i + 1]):
+            x |= part[i] ^ part[indices[e]]
+        lev = 0
+        while x > 0:
+            x >>= 1
+            lev += 1
+        level[i] = lev
+    return level
+
+
+@kernel(parallel=True)
+def neighbour_extent(indptr, indices, coord, group):
+    """Smallest and largest ``coord`` over each vertex and its neighbours of its group.
 
     Parameters
     ----------
     indptr, indices : CSR structure of a graph with ``n`` vertices.
-    visit : ndarray of shape (n,), int64
-        A permutation of the vertices.
+    coord : ndarray of shape (n,), float64
+    group : ndarray of shape (n,), int64
+        Only neighbours ``j`` with ``group[j] == group[i]`` count for vertex ``i``.
 
     Returns
     -------
-    colors : ndarray of shape (n,), int32
+    lo, hi : ndarrays of shape (n,), float64
+        A cut ``coord > t`` separates ``i`` from one of those neighbours exactly
+        when ``lo[i] <= t < hi[i]``.
     """
     n = indptr.shape[0] - 1
-    colors = np.full(n, -1, dtype=np.int32)
-    taken = np.full(n + 1, -1, dtype=np.int64)  # taken[c] == t: colour c is near visit[t]
-    for t in range(visit.shape[0]):
-        i = visit[t]
+    lo = coord.copy()
+    hi = coord.copy()
+    for i in prange(n):
         for e in range(indptr[i], indptr[i + 1]):
             j = indices[e]
-            if colors[j] >= 0:
-                taken[colors[j]] = t
-            for f in range(indptr[j], indptr[j + 1]):
-                k = indices[f]
-                if colors[k] >= 0:
-                    taken[colors[k]] = t
-        c = 0
-        while taken[c] == t:
-            c += 1
-        colors[i] = c
-    return colors
+            if group[j] == group[i]:
+                if coord[j] < lo[i]:
+                    lo[i] = coord[j]
+                if coord[j] > hi[i]:
+                    hi[i] = coord[j]
+    return lo, hi

@@ -18,12 +18,13 @@ split between them.  Negative samples come from a counter-based stream keyed by
   attraction and repulsion.
 * ``sgd_sweep_epoch`` (DensMAP ``fit``) is a Gauss-Seidel sweep that does what
   umap-learn's sequential loop does: a sampled edge ``i -> j`` moves both ``i`` and
-  ``j``, reading both where the sweep has left them.  Rows run phase by phase; the
-  rows of a phase share no vertex (a distance-2 colouring of the graph) and run in
-  parallel.  With the Jacobi sweep DensMAP lost density correlation and kNN accuracy
-  to umap-learn (70,000 Fashion-MNIST images: 0.654 vs 0.722 and 0.732 vs 0.751);
-  both ingredients, fresh reads and moving both endpoints, were needed to close the
-  gap (BENCHMARKS.md).  Plain UMAP keeps the cheaper Jacobi sweep, whose quality
+  ``j``, reading both where the sweep has left them.  The vertices are split by
+  nested bisection (``densumap.partition``); each edge is swept at the level where
+  its two ends first share a part, by the one thread that owns that part, and the
+  levels run one after another.  With the Jacobi sweep DensMAP lost density
+  correlation and kNN accuracy to umap-learn (70,000 Fashion-MNIST images: 0.654 vs
+  0.722 and 0.732 vs 0.751); both ingredients, fresh reads and moving both
+  endpoints, were needed to close the gap (BENCHMARKS.md).  Plain UMAP keeps the cheaper Jacobi sweep, whose quality
   already equals umap-learn's.
 
 The negative samples that follow one attraction are all evaluated at the vertex's
@@ -107,11 +108,11 @@ def _clip(v):
 
 
 @kernel(fastmath=True, inline="always")
-def _sgd_row(i, state, scratch, head, tail, neg_tail, indptr, indices, epochs_per_sample,
+def _sgd_row(i, state, scratch, head, tail, neg_tail, lo, hi, indices, epochs_per_sample,
              next_sample, epochs_per_negative, next_negative, a, b, gamma, alpha,
              attract_scale, move_other, n, pool, skip_self, terms, dscale):
-    """One epoch for head row ``i``: due attractions (plus the density term when
-    ``dscale > 0``), then their negative samples.
+    """One epoch for edges ``lo:hi`` of head row ``i``: due attractions (plus the
+    density term when ``dscale > 0``), then their negative samples.
 
     Attractions read ``tail``; with ``move_other`` (``tail`` is then ``head``) each also
     moves the neighbour by the opposite step. Negative samples are read from
@@ -135,7 +136,7 @@ def _sgd_row(i, state, scratch, head, tail, neg_tail, indptr, indices, epochs_pe
     acc = scratch[1]
     for c in range(dim):
         yi[c] = head[i, c]
-    for e in range(indptr[i], indptr[i + 1]):
+    for e in range(lo, hi):
         if next_sample[e] > n:
             continue
         j = indices[e]
@@ -233,80 +234,71 @@ def sgd_epoch(head, tail, sched, p, dens, row_keys):
         scratch = np.empty((2, dim), dtype=np.float32)
         for i in range(blk * _ROW_BLOCK, min(n_head, (blk + 1) * _ROW_BLOCK)):
             state = stream_start(seed, epoch, row_keys[i])
-            _sgd_row(i, state, scratch, head, tail, tail, indptr, indices, epochs_per_sample,
+            _sgd_row(i, state, scratch, head, tail, tail, indptr[i], indptr[i + 1], indices,
+                     epochs_per_sample,
                      next_sample, epochs_per_negative, next_negative, a, b, gamma, alpha,
                      attract_scale, False, n, pool, skip_self, terms, dscale)
 
 
-# Phases with fewer rows than this run on the calling thread: waking the other
-# threads costs more than the rows. No effect on the result.
-_SERIAL_PHASE = 64
-# Rows per parallel task of a sweep phase (phases are small). No effect on the result.
-_SWEEP_BLOCK = 32
+class LevelSweep(NamedTuple):
+    """Rows by level and part (``densumap.partition``), for :func:`sgd_sweep_epoch`.
 
-
-class RowSweep(NamedTuple):
-    """Rows in phases: ``order[phase_ptr[p]:phase_ptr[p + 1]]`` is phase ``p``.
-
-    No two rows of one phase share a vertex (themselves or a neighbour): see
-    ``_kernels.graph.distance2_coloring``.
+    Finest part ``q`` holds rows ``bounds[q]:bounds[q + 1]``; part ``q`` of level ``l``
+    holds finest parts ``q * 2**l`` to ``(q + 1) * 2**l - 1``.  A row of level ``l``
+    and its neighbours lie in one part of level ``l``.
     """
 
-    order: np.ndarray  # (n,) int64
-    phase_ptr: np.ndarray  # (n_phases + 1,) int64
+    level: np.ndarray  # (n,) int64
+    bounds: np.ndarray  # (2**L + 1,) int64
+    n_levels: int  # L
 
 
 @kernel(fastmath=True, inline="always")
-def _sweep_rows(lo, hi, rows, scratch, pos, snapshot, indptr, indices, epochs_per_sample,
-                next_sample, epochs_per_negative, next_negative, a, b, gamma, alpha,
-                attract_scale, epoch, seed, pool, skip_self, terms, dscale, row_keys):
-    """Rows ``rows[lo:hi]`` of a sweep phase, one after another."""
+def _sweep_rows(r0, r1, level, row_level, scratch, pos, snapshot, indptr, indices,
+                epochs_per_sample, next_sample, epochs_per_negative, next_negative, a, b,
+                gamma, alpha, attract_scale, epoch, seed, pool, skip_self, terms, dscale,
+                row_keys):
+    """The rows of level ``level`` among rows ``r0:r1``, one after another."""
     n = float(epoch)
-    for t in range(lo, hi):
-        i = rows[t]
+    for i in range(r0, r1):
+        if row_level[i] != level:
+            continue
         state = stream_start(seed, epoch, row_keys[i])
-        _sgd_row(i, state, scratch, pos, pos, snapshot, indptr, indices, epochs_per_sample,
+        _sgd_row(i, state, scratch, pos, pos, snapshot, indptr[i], indptr[i + 1], indices,
+                 epochs_per_sample,
                  next_sample, epochs_per_negative, next_negative, a, b, gamma, alpha,
                  attract_scale, True, n, pool, skip_self, terms, dscale)
 
 
-@kernel(parallel=True, fastmath=True)
-def _sweep_phase(pos, snapshot, sched, p, dens, row_keys, rows):
-    (indptr, indices, epochs_per_sample, next_sample, epochs_per_negative, next_negative,
-     a, b, gamma, alpha, attract_scale, epoch, seed, pool, skip_self, terms,
-     dscale) = _unpack(sched, p, dens)
-    dim = pos.shape[1]
-    m = rows.shape[0]
-    n_blocks = (m + _SWEEP_BLOCK - 1) // _SWEEP_BLOCK
-    for blk in prange(n_blocks):
-        scratch = np.empty((2, dim), dtype=np.float32)
-        _sweep_rows(blk * _SWEEP_BLOCK, min(m, (blk + 1) * _SWEEP_BLOCK), rows, scratch, pos,
-                    snapshot, indptr, indices, epochs_per_sample, next_sample,
-                    epochs_per_negative, next_negative, a, b, gamma, alpha, attract_scale,
-                    epoch, seed, pool, skip_self, terms, dscale, row_keys)
-
-
 @kernel(fastmath=True)
-def _sweep_phase_serial(pos, snapshot, sched, p, dens, row_keys, rows):
+def sweep_part(pos, snapshot, sched, p, dens, row_keys, sweep, level, q):
+    """The rows of level ``level`` in part ``q`` of that level, one after another.
+
+    Parts of one level move disjoint sets of vertices, so they may run at the same
+    time on different threads (the kernel releases the GIL).
+    """
     (indptr, indices, epochs_per_sample, next_sample, epochs_per_negative, next_negative,
      a, b, gamma, alpha, attract_scale, epoch, seed, pool, skip_self, terms,
      dscale) = _unpack(sched, p, dens)
+    bounds = sweep.bounds
+    step = 1 << level
     scratch = np.empty((2, pos.shape[1]), dtype=np.float32)
-    _sweep_rows(0, rows.shape[0], rows, scratch, pos, snapshot, indptr, indices,
-                epochs_per_sample, next_sample, epochs_per_negative, next_negative, a, b,
-                gamma, alpha, attract_scale, epoch, seed, pool, skip_self, terms, dscale,
-                row_keys)
+    _sweep_rows(bounds[q * step], bounds[(q + 1) * step], level, sweep.level, scratch, pos,
+                snapshot, indptr, indices, epochs_per_sample, next_sample,
+                epochs_per_negative, next_negative, a, b, gamma, alpha, attract_scale,
+                epoch, seed, pool, skip_self, terms, dscale, row_keys)
 
 
 @kernel()
 def sgd_sweep_epoch(pos, snapshot, sched, sweep, p, dens, row_keys):
-    """One DensMAP ``fit`` epoch: the rows swept phase by phase, moving both endpoints.
+    """One DensMAP ``fit`` epoch: the rows swept level by level, moving both ends.
 
     Each due edge ``i -> j`` of row ``i`` moves ``i`` by the attraction step (and the
     density term) and ``j`` by the opposite step, reading both where the sweep has
-    left them; the negative samples of ``i`` are read from ``snapshot``.  The rows of
-    a phase move disjoint sets of vertices, and phases run one after another, so the
-    result does not depend on the number of threads.
+    left them; the negative samples of ``i`` are read from ``snapshot``.  The parts
+    of a level move disjoint sets of vertices and each runs on one thread, and the
+    levels run one after another, so the result does not depend on the number of
+    threads.  An epoch has ``L + 1`` synchronisation points.
 
     Parameters
     ----------
@@ -315,18 +307,14 @@ def sgd_sweep_epoch(pos, snapshot, sched, sweep, p, dens, row_keys):
     snapshot : ndarray of shape (n, dim), float32
         ``pos`` at the start of the epoch.
     sched : EdgeSchedule
-    sweep : RowSweep
+    sweep : LevelSweep
     p : SGDParams
         ``attract_scale`` should be 1: each undirected edge is sampled from both of
         its rows and moves both endpoints each time.
     dens : DensityTerms
     row_keys : ndarray of shape (n,), uint64
     """
-    order = sweep.order
-    phase_ptr = sweep.phase_ptr
-    for ph in range(phase_ptr.shape[0] - 1):
-        rows = order[phase_ptr[ph]:phase_ptr[ph + 1]]
-        if rows.shape[0] < _SERIAL_PHASE:
-            _sweep_phase_serial(pos, snapshot, sched, p, dens, row_keys, rows)
-        else:
-            _sweep_phase(pos, snapshot, sched, p, dens, row_keys, rows)
+    for level in range(sweep.n_levels + 1):
+        for q in range((sweep.bounds.shape[0] - 1) >> level):
+            sweep_part(pos, snapshot, sched, p, dens, row_keys, sweep, level, q)
+
