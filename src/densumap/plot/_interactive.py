@@ -207,7 +207,7 @@ def interactive(
                             nan_color="#bbbbbb")
         tooltips.append(("value", "@{value}"))
     else:
-        data[_COLOR] = np.full(n, to_hex(density_ramp(cmap, background_rgb)(0.6)),
+        data[_COLOR] = np.full(n, to_hex(density_ramp(cmap, background_rgb)(np.array([0.6]))[0]),
                                dtype=object)
     hover = _hover_columns(hover_data, n)
     for name, col in hover.items():
