@@ -175,6 +175,7 @@ def test_connectivity_errors(monkeypatch):
         plot.connectivity(model, edge_bundling="hammer")
 
 
+@pytest.mark.slow  # datashader compiles its bundling kernels on first use: ~10 s
 def test_connectivity_hammer(tmp_path):
     pytest.importorskip("datashader")
     pytest.importorskip("skimage")
