@@ -379,3 +379,17 @@ def test_output_file_inlines_and_show_dispatches(tmp_path, monkeypatch):
     assert shown == [p, "plt"]
     with pytest.raises(ValueError, match="show\\(\\) displays a matplotlib.*got str"):
         plot.show("figure")
+
+
+def test_output_notebook_inlines_bokehjs(monkeypatch):
+    pytest.importorskip("bokeh")
+    import bokeh.io
+
+    calls = []
+    monkeypatch.setattr(bokeh.io, "output_notebook", lambda **kw: calls.append(kw))
+    monkeypatch.setitem(sys.modules, "IPython", None)
+    with pytest.raises(ImportError, match="output_notebook.*needs IPython"):
+        plot.output_notebook()
+    monkeypatch.setitem(sys.modules, "IPython", types.ModuleType("IPython"))
+    plot.output_notebook(hide_banner=True)
+    assert calls[0]["resources"].mode == "inline" and calls[0]["hide_banner"] is True

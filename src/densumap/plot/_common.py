@@ -12,6 +12,7 @@ _INSTALL_HINTS = {
     "datashader": "pip install 'densumap[plot]' (datashader, pandas, scikit-image)",
     "pandas": "pip install pandas",
     "skimage": "pip install scikit-image",
+    "IPython": "run it in Jupyter, or pip install ipython",
 }
 
 

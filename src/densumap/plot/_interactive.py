@@ -316,6 +316,7 @@ def output_notebook(resources=None, **kwargs):
     no network; other keywords go to Bokeh.
     """
     io = require("bokeh.io", "densumap.plot.output_notebook()")
+    require("IPython", "densumap.plot.output_notebook() (plots inside Jupyter)")
     io.output_notebook(resources=_inline_resources() if resources is None else resources,
                        **kwargs)
 
