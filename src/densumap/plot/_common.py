@@ -172,7 +172,7 @@ def add_caption(ax, model, fg):
     text = model_caption(model)
     if text is not None:
         ax.text(0.99, 0.01, text, transform=ax.transAxes, ha="right", va="bottom",
-                color=fg, fontsize="small")
+                color=fg, fontsize="x-small")
 
 
 # --------------------------------------------------------------------------- figures
