@@ -26,7 +26,7 @@ def close_figures():
 @pytest.fixture
 def numpy_aggregation(monkeypatch):
     """Force the NumPy aggregation even where datashader is installed."""
-    monkeypatch.setattr(plot, "_import_datashader", lambda: None)
+    monkeypatch.setattr(plot._common, "_import_datashader", lambda: None)
 
 
 def blobs(n, seed=0):
@@ -119,7 +119,7 @@ def test_numpy_and_datashader_place_points_alike(monkeypatch):
     pytest.importorskip("datashader")
     X, y = blobs(30_000)
     by_datashader = plot.points(X, labels=y, width=300, height=300).images[0].get_array()
-    monkeypatch.setattr(plot, "_import_datashader", lambda: None)
+    monkeypatch.setattr(plot._common, "_import_datashader", lambda: None)
     by_numpy = plot.points(X, labels=y, width=300, height=300).images[0].get_array()
     # The same pixels are painted, up to points on bin edges.
     assert by_numpy.shape == by_datashader.shape
