@@ -50,9 +50,9 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
 
-__all__ = ["save", "load", "atomic_write", "atomic_path", "same_file", "FORMAT_VERSION"]
+__all__ = ["save", "load", "atomic_write", "atomic_path", "same_file", "check_outputs",
+           "FORMAT_VERSION"]
 
 FORMAT_NAME = "densumap-model"
 FORMAT_VERSION = 1
@@ -182,6 +182,50 @@ def same_file(a, b):
         return os.path.realpath(a) == os.path.realpath(b)
 
 
+def _input_file(path):
+    """The file behind an input argument (``file.h5:dataset`` names ``file.h5``)."""
+    text = str(path)
+    lower = text.lower()
+    if (".h5:" in lower or ".hdf5:" in lower) and not os.path.exists(text):
+        return text.rsplit(":", 1)[0]
+    return text
+
+
+def check_outputs(inputs, outputs, in_place_ok=()):
+    """Raise when an output is the same file as an input or as another output.
+
+    Files are compared with :func:`same_file`, so symlinks, relative paths and
+    hard links to an input are caught.
+
+    Parameters
+    ----------
+    inputs, outputs : list of (str, path or None)
+        (name, path) pairs, the name as the message should show it (e.g.
+        ``"--out"``, ``"INPUT"``); None paths are skipped. An input may be
+        ``file.h5:dataset``.
+    in_place_ok : tuple of (output name, input name), default=()
+        Pairs allowed to be the same file (an ``.h5ad`` rewritten atomically).
+
+    Raises
+    ------
+    ValueError
+        One line naming both paths.
+    """
+    inputs = [(n, p) for n, p in inputs if p is not None]
+    outputs = [(n, p) for n, p in outputs if p is not None]
+    for i, (oname, out) in enumerate(outputs):
+        for iname, inp in inputs:
+            if (oname, iname) not in in_place_ok and same_file(out, _input_file(inp)):
+                raise ValueError(
+                    f"{oname} {str(out)!r} is the same file as {iname} {str(inp)!r}; "
+                    f"refusing to overwrite an input (choose another {oname} path)."
+                )
+        for oname2, out2 in outputs[:i]:
+            if same_file(out, out2):
+                raise ValueError(f"{oname} {str(out)!r} and {oname2} {str(out2)!r} are the "
+                                 f"same file; give each output its own path.")
+
+
 # --------------------------------------------------------------------- encoding
 class _Writer:
     """Collects the arrays of one model while its JSON metadata is built."""
@@ -196,6 +240,8 @@ class _Writer:
 
     def encode(self, value, where):
         """JSON for ``value``; arrays go to :attr:`arrays` under a name derived from ``where``."""
+        import scipy.sparse as sp
+
         from .density import DensityRelation
 
         if value is None or isinstance(value, (bool, str)):
@@ -266,6 +312,8 @@ class _Reader:
                                  f"({exc}).") from exc
 
     def decode(self, value):
+        import scipy.sparse as sp
+
         from .density import DensityRelation
 
         if value is None or isinstance(value, (bool, int, float, str)):
