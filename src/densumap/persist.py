@@ -47,6 +47,7 @@ import re
 import struct
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -502,7 +503,7 @@ def load(path):
         try:
             params = {k: reader.decode(v) for k, v in meta["params"].items()}
             state = {k: reader.decode(v) for k, v in meta["state"].items()}
-        except zipfile.BadZipFile as exc:
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
             raise ValueError(f"{path}: damaged densumap model file ({exc}).") from exc
         except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"{path}: damaged densumap model file ({exc!r}).") from exc
