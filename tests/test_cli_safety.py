@@ -227,3 +227,25 @@ def test_signal_to_a_running_embed(work, sig, status, word):
     assert last == f"densumap embed: {word} ({sig.name}); no partial output was left"
     assert err.count(word) == 1
     assert snapshot(work) == before  # earlier output unchanged, no temporary file
+
+
+def test_failed_plot_write_leaves_the_earlier_plot(work, capsys, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    (work / "p.png").write_bytes(b"earlier plot")
+    before = snapshot(work)
+
+    def failing(self, fname, **kw):
+        with open(fname, "wb") as f:
+            f.write(b"\x89PNG half")
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(Figure, "savefig", failing)
+    status, err = run_main(capsys, "embed", "x.npy", "--out", "e.npy", "--plot", "p.png", *FAST)
+    assert status == 2 and "Input/output error" in err
+    after = snapshot(work)
+    assert after["p.png"] == b"earlier plot"
+    assert sorted(after) == sorted([*before, "e.npy"])  # no temporary file left

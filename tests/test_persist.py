@@ -342,3 +342,22 @@ def test_same_file_sees_links_and_relative_paths(tmp_path, monkeypatch):
         assert persist.same_file(a, other), other
     assert not persist.same_file(a, tmp_path / "b.npy")
     assert persist.same_file("new.npy", tmp_path / "sub" / "new.npy")  # neither exists
+
+
+def test_failed_dask_store_keeps_the_old_file(tmp_path, monkeypatch):
+    da = pytest.importorskip("dask.array")
+    from densumap import dask as ddk
+
+    path = tmp_path / "emb.npy"
+    np.save(path, np.arange(4.0))
+    before = path.read_bytes()
+
+    def failing(sources, targets, **kw):
+        targets[:2] = 1.0  # some blocks written, then the run dies
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(da, "store", failing)
+    with pytest.raises(OSError, match="No space left"):
+        ddk.store(da.ones((100, 2), chunks=10), path, client=None)
+    assert path.read_bytes() == before
+    assert _leftovers(tmp_path, [path.name]) == []
