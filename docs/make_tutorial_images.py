@@ -50,9 +50,9 @@ COMMANDS = [
      "--plot fmnist_lambda_0.1.png", ["fmnist_lambda_0.1.png"]),
     (f"densumap embed train.npy {COMMON} --densmap --dens-lambda 5 --out l5.npy "
      "--plot fmnist_lambda_5.png", ["fmnist_lambda_5.png"]),
-    (f"densumap embed train.npy {COMMON} --supervised --densmap --model supervised.pkl "
+    (f"densumap embed train.npy {COMMON} --supervised --densmap --model supervised.npz "
      "--out supervised.npy --plot fmnist_supervised.png", ["fmnist_supervised.png"]),
-    ("densumap transform supervised.pkl test.npy --labels test_labels.txt "
+    ("densumap transform supervised.npz test.npy --labels test_labels.txt "
      "--out test_emb.npy --plot fmnist_transform.png", ["fmnist_transform.png"]),
 ]
 

@@ -5,7 +5,6 @@ plumbing (formats, shapes, messages, exit codes), not embedding quality.
 """
 import gzip
 import os
-import pickle
 import struct
 import subprocess
 import sys
@@ -148,7 +147,7 @@ def fitted(tmp_path_factory, data):
     proc = run(
         "embed", "x.npy", "--out", "emb.csv", "--labels", "labels.txt", "--densmap",
         "--dens-lambda", "0.5", "--n-components", "2", "--output-dens", "--plot", "emb.png",
-        "--density-plot", "dens.png", "--model", "model.pkl", *FAST, cwd=d,
+        "--density-plot", "dens.png", "--model", "model.npz", *FAST, cwd=d,
     )
     assert_ok(proc)
     return d, proc
@@ -162,9 +161,8 @@ def test_embed_writes_embedding_radii_model_and_plots(fitted):
         assert np.loadtxt(d / name).shape == (N,)
     for name in ("emb.png", "dens.png"):
         assert (d / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    with open(d / "model.pkl", "rb") as f:
-        model = pickle.load(f)
-    assert isinstance(model, densumap.UMAP)
+    model = densumap.load(d / "model.npz")
+    assert type(model) is densumap.UMAP
     assert model.densmap and model.dens_lambda == 0.5
     np.testing.assert_allclose(model.embedding_, emb, rtol=1e-6)
 
@@ -209,13 +207,13 @@ def test_transform_applies_saved_model(fitted, data):
     new = X[::3].astype(np.float32) + 1
     np.save(d / "new.npy", new)
     np.save(d / "new_labels.npy", y[::3])
-    proc = run("transform", "model.pkl", "new.npy", "--out", "new_emb.npy", "--labels",
+    proc = run("transform", "model.npz", "new.npy", "--out", "new_emb.npy", "--labels",
                "new_labels.npy", "--plot", "new.png", "--quiet", cwd=d)
     assert_ok(proc)
     assert np.load(d / "new_emb.npy").shape == (new.shape[0], 2)
     assert not (d / "new_emb_rad_orig.npy").exists()
     assert (d / "new.png").read_bytes()[:4] == b"\x89PNG"
-    proc = run("transform", "model.pkl", "new.npy", "--out", "new_emb.csv", "--output-dens",
+    proc = run("transform", "model.npz", "new.npy", "--out", "new_emb.csv", "--output-dens",
                "--quiet", cwd=d)
     assert_ok(proc)
     assert np.loadtxt(d / "new_emb.csv", delimiter=",").shape == (new.shape[0], 2)
@@ -229,8 +227,8 @@ def test_transform_with_dask_equals_in_memory(fitted, data):
     X, _ = data
     new = X[1::3].astype(np.float32) + 1
     np.save(d / "dnew.npy", new)
-    assert_ok(run("transform", "model.pkl", "dnew.npy", "--out", "mem.npy", "--quiet", cwd=d))
-    assert_ok(run("transform", "model.pkl", "dnew.npy", "--out", "dsk.npy", "--dask",
+    assert_ok(run("transform", "model.npz", "dnew.npy", "--out", "mem.npy", "--quiet", cwd=d))
+    assert_ok(run("transform", "model.npz", "dnew.npy", "--out", "dsk.npy", "--dask",
                   "--chunk-rows", "7", "--quiet", cwd=d))
     assert np.array_equal(np.load(d / "mem.npy"), np.load(d / "dsk.npy"))
 
@@ -242,16 +240,16 @@ def test_transform_with_dask_errors(fitted, data):
     bad = X[:20].astype(np.float32)
     bad[12, 3] = np.nan
     np.save(d / "bad.npy", bad)
-    assert_user_error(run("transform", "model.pkl", "bad.npy", "--out", "b.npy", "--dask",
+    assert_user_error(run("transform", "model.npz", "bad.npy", "--out", "b.npy", "--dask",
                           "--chunk-rows", "10", cwd=d), "rows 10-19")
-    assert_user_error(run("transform", "model.pkl", "bad.npy", "--out", "b.npy", "--dask",
+    assert_user_error(run("transform", "model.npz", "bad.npy", "--out", "b.npy", "--dask",
                           "--plot", "p.png", cwd=d), "--plot cannot be combined with --dask")
 
 
 def test_transform_wrong_number_of_features(fitted):
     d, _ = fitted
     np.save(d / "narrow.npy", np.zeros((4, D - 1), dtype=np.float32))
-    proc = run("transform", "model.pkl", "narrow.npy", "--out", "o.npy", cwd=d)
+    proc = run("transform", "model.npz", "narrow.npy", "--out", "o.npy", cwd=d)
     assert_user_error(proc, "narrow.npy")
 
 
@@ -313,7 +311,7 @@ def files(tmp_path, data):
         (["transform", "nomodel.pkl", "x.npy", "--out", "o.npy"],
          "No such model file: 'nomodel.pkl'"),
         (["transform", "junk.pkl", "x.npy", "--out", "o.npy"],
-         "junk.pkl: not a model saved by 'densumap embed --model'"),
+         "junk.pkl: not a densumap model file (it is not a zip archive)"),
         (["demo", "--out", "demo.gif"], "unknown file type '.gif'"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
         ([], "the following arguments are required: COMMAND"),

@@ -177,11 +177,31 @@ def test_transform_file_on_a_cluster_address(client, model, data, expected, tmp_
 
     with h5py.File(tmp_path / "x.h5", "w") as f:
         f["group/X"] = data[1]
-    joblib.dump(model, tmp_path / "model.joblib")
+    densumap.save(model, tmp_path / "model.npz")
     address = client.scheduler.address
-    out = ddk.transform_file(str(tmp_path / "model.joblib"), f"{tmp_path / 'x.h5'}:group/X",
+    out = ddk.transform_file(str(tmp_path / "model.npz"), f"{tmp_path / 'x.h5'}:group/X",
                              tmp_path / "emb.npy", scheduler=address, chunk_rows=512)
     assert np.array_equal(np.load(out), expected[0])
+    # A pickle runs code when loaded: only with an explicit opt-in.
+    joblib.dump(model, tmp_path / "model.joblib")
+    with pytest.raises(ValueError, match="is a pickle.*trust_pickle=True"):
+        ddk.transform_file(str(tmp_path / "model.joblib"), tmp_path / "x.h5",
+                           tmp_path / "emb3.npy", scheduler=address)
+    assert not (tmp_path / "emb3.npy").exists()
+    out = ddk.transform_file(str(tmp_path / "model.joblib"), f"{tmp_path / 'x.h5'}:group/X",
+                             tmp_path / "emb3.npy", scheduler=address, trust_pickle=True)
+    assert np.array_equal(np.load(out), expected[0])
+    # The output may not be an input, however it is named.
+    np.save(tmp_path / "x.npy", data[1])
+    os.symlink(tmp_path / "x.npy", tmp_path / "link.npy")
+    before = (tmp_path / "x.npy").read_bytes()
+    with pytest.raises(ValueError, match="same file as input_path"):
+        ddk.transform_file(model, tmp_path / "x.npy", tmp_path / "link.npy")
+    assert (tmp_path / "x.npy").read_bytes() == before
+    densumap.save(model, tmp_path / "model.npy")
+    with pytest.raises(ValueError, match="same file as model"):
+        ddk.transform_file(str(tmp_path / "model.npy"), tmp_path / "x.npy",
+                           tmp_path / "model.npy")
     out = ddk.transform_file(model, tmp_path / "x.h5", tmp_path / "emb2.npy",
                              scheduler=None, chunk_rows=1000)  # the default client
     assert np.array_equal(np.load(out), expected[0])

@@ -4,6 +4,8 @@
 
     mapper = densumap.UMAP(densmap=True, dens_lambda=2.0, random_state=42).fit(X)
     mapper.embedding_
+    densumap.save(mapper, "model.npz")     # arrays + JSON, no pickle
+    mapper = densumap.load("model.npz")
 
 Submodules and ``UMAP`` load on first use (PEP 562), so ``import densumap`` stays
 fast and compiles nothing.
@@ -11,10 +13,10 @@ fast and compiles nothing.
 import importlib
 
 __version__ = "0.1.0"
-__all__ = ["UMAP", "plot", "datasets", "__version__"]
+__all__ = ["UMAP", "save", "load", "plot", "datasets", "__version__"]
 
 _SUBMODULES = {"plot", "datasets", "estimator", "neighbors", "graph", "density", "init",
-               "layout", "transform", "cli", "dask"}
+               "layout", "transform", "cli", "dask", "persist"}
 
 
 def __getattr__(name):
@@ -22,6 +24,10 @@ def __getattr__(name):
         from .estimator import UMAP
 
         return UMAP
+    if name in ("save", "load"):
+        from . import persist
+
+        return getattr(persist, name)
     if name in _SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'densumap' has no attribute {name!r}")

@@ -71,3 +71,43 @@ def epoch_progress(verbose, n_epochs, desc="epochs"):
 
     bar = tqdm(total=n_epochs, desc=desc, unit="epoch", leave=False)
     return (lambda: bar.update(1)), bar.close
+
+
+@contextlib.contextmanager
+def signals_raise(terminated):
+    """Inside the block SIGINT raises KeyboardInterrupt and SIGTERM ``terminated()``.
+
+    SIGTERM's default action ends the process without running ``finally``
+    blocks, which would leave temporary files behind; raising lets every writer
+    clean up. Each signal is acted on once: a second one while the first is
+    being handled (a temporary file being removed) is ignored, so the clean-up
+    completes. Only in the main thread, where Python delivers signals; the
+    previous handlers are restored on exit.
+
+    Parameters
+    ----------
+    terminated : type of BaseException
+        Raised on SIGTERM.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    fired = []
+
+    def handler(signum, frame):
+        if fired:
+            return
+        fired.append(signum)
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise terminated
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)

@@ -12,6 +12,14 @@ Subcommands
 ``densumap transform MODEL INPUT --out OUT``
     Place new data with a model saved by ``embed --model``.
 
+Model files are densumap's safe format (:mod:`densumap.persist`: arrays and
+JSON, no pickle). ``transform`` refuses a pickled model unless given
+``--trust-pickle``, because unpickling runs code chosen by the file's author.
+No command writes over a file it reads (exit 2 naming both paths; the one
+exception is an ``.h5ad`` INPUT given as OUT), and every output is written
+beside its destination and renamed into place, so an error, Ctrl-C (exit 130)
+or SIGTERM (exit 143) leaves earlier files as they were.
+
 User errors (a missing or unreadable file, an unknown format, non-numeric data,
 labels that do not match the data, a bad parameter) print one line and exit
 with status 2; ``densumap --traceback ...`` shows the full traceback instead.
@@ -25,6 +33,8 @@ import sys
 import warnings
 from pathlib import Path
 
+from ._runtime import signals_raise
+
 __all__ = ["main", "build_parser"]
 
 _DATA_SUFFIXES = (".npy", ".csv", ".tsv")
@@ -34,6 +44,14 @@ _PROG = "densumap"
 
 class CLIError(Exception):
     """A problem with the user's input, reported in one line with exit status 2."""
+
+
+class _Terminated(BaseException):
+    """Raised in the main thread on SIGTERM, so that ``finally`` blocks clean up.
+
+    A BaseException, like KeyboardInterrupt, so that no ``except Exception`` in
+    the library swallows it.
+    """
 
 
 class _Parser(argparse.ArgumentParser):
@@ -142,7 +160,8 @@ def build_parser():
     embed.add_argument("--seed", type=int, default=None, metavar="S",
                        help="random_state; the same seed gives the same embedding")
     embed.add_argument("--model", metavar="PATH",
-                       help="save the fitted model (pickle) for 'densumap transform'")
+                       help="save the fitted model for 'densumap transform' in densumap's "
+                            "safe format (arrays + JSON, no pickle; e.g. model.npz)")
     embed.add_argument("--output-dens", action="store_true",
                        help="also write the log local radii in input and embedding space")
     embed.add_argument("--density-plot", metavar="PNG",
@@ -155,7 +174,8 @@ def build_parser():
         help="place new data with a model saved by 'embed --model'",
         description=(
             "Load MODEL (saved by 'densumap embed --model') and embed the rows of INPUT "
-            "into its fitted embedding. Only load model files you trust: they are pickles."
+            "into its fitted embedding. MODEL is read as plain arrays and JSON: it "
+            "cannot run code. Pickled models are refused unless --trust-pickle is given."
         ),
         epilog=_FORMATS_HELP + " OUT: as for 'densumap embed'.",
     )
@@ -163,6 +183,10 @@ def build_parser():
     transform.add_argument("input", metavar="INPUT", help="new data, same features as the fit")
     _add_out_args(transform)
     transform.add_argument("--labels", metavar="FILE", help="labels colouring the plot")
+    transform.add_argument("--trust-pickle", action="store_true",
+                           help="accept a MODEL that is a pickle (older densumap, or "
+                                "pickle.dump). Unpickling runs any code the file's author "
+                                "put in it: only for files you made or fully trust")
     transform.add_argument("--output-dens", action="store_true",
                            help="also write the new points' log local radii (as for embed)")
     transform.add_argument("--dask", nargs="?", const="", default=None,
@@ -234,6 +258,38 @@ def _check_out(out, input_path):
         _check_writable(out, _DATA_SUFFIXES + (".h5ad",), "--out")
 
 
+def _extra_path(out, name):
+    """Where ``--output-dens`` puts an extra column such as ``rad_orig``: OUT_NAME.EXT."""
+    out = Path(out)
+    return out.with_name(f"{out.stem}_{name}{out.suffix}")
+
+
+def _refuse_overwrites(inputs, outputs, in_place_ok=()):
+    from .persist import check_outputs
+
+    try:
+        check_outputs(inputs, outputs, in_place_ok)
+    except ValueError as exc:
+        raise CLIError(str(exc)) from exc
+
+
+def _h5ad_in_place(args):
+    """The documented exception: an .h5ad OUT may be the .h5ad INPUT (atomic rewrite)."""
+    if Path(args.out).suffix.lower() == ".h5ad":
+        return (("--out", "INPUT"),)
+    return ()
+
+
+def _output_list(args, model_out=None):
+    """(option, path) of every file a command will write."""
+    outputs = [("--out", args.out)]
+    if getattr(args, "output_dens", False) and Path(args.out).suffix.lower() != ".h5ad":
+        outputs += [("--output-dens", _extra_path(args.out, n)) for n in ("rad_orig", "rad_emb")]
+    outputs += [("--plot", args.plot), ("--density-plot", getattr(args, "density_plot", None)),
+                ("--model", model_out)]
+    return outputs
+
+
 def _read_data(path):
     from .datasets import load_array
 
@@ -267,6 +323,14 @@ def _use_agg():
     matplotlib.use("Agg")
 
 
+def _save_figure(fig, path):
+    """``fig.savefig`` through a temporary file renamed into place."""
+    from .persist import atomic_path
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=Path(path).suffix.lower().lstrip("."))
+
+
 def _save_plot(args, embedding, labels, title):
     _use_agg()
     import matplotlib.pyplot as plt
@@ -283,7 +347,7 @@ def _save_plot(args, embedding, labels, title):
         ax.set_position([box.x0, box.y0, box.width, box.height - 28 / 700])
         ax.set_title(title, fontsize="medium")
         try:
-            ax.figure.savefig(args.plot)
+            _save_figure(ax.figure, args.plot)
         finally:
             plt.close(ax.figure)
     _say(args, f"wrote {args.plot}")
@@ -305,7 +369,7 @@ def _write_outputs(args, embedding, extras=None):
         save_array(out, embedding)
         written = [str(out)]
         for name, values in extras.items():
-            extra = out.with_name(f"{out.stem}_{name}{out.suffix}")
+            extra = _extra_path(out, name)
             save_array(extra, values)
             written.append(str(extra))
     _say(args, f"wrote {', '.join(written)} ({embedding.shape[0]} x {embedding.shape[1]})")
@@ -338,6 +402,8 @@ def _cmd_embed(args):
         raise CLIError(f"--plot draws 2-D embeddings; got --n-components {args.n_components}.")
     if args.density_plot is not None and args.n_components < 2:
         raise CLIError("--density-plot needs --n-components 2 or more.")
+    _refuse_overwrites([("INPUT", args.input), ("--labels", args.labels)],
+                       _output_list(args, args.model), _h5ad_in_place(args))
 
     X = _read_data(args.input)
     y = None if args.labels is None else _read_labels(args.labels, X.shape[0], args.input)
@@ -364,8 +430,10 @@ def _cmd_embed(args):
         extras = {"rad_orig": mapper.rad_orig_, "rad_emb": mapper.rad_emb_}
     _write_outputs(args, mapper.embedding_, extras)
     if args.model is not None:
-        with _user_errors(args.model), open(args.model, "wb") as f:
-            pickle.dump(mapper, f, protocol=pickle.HIGHEST_PROTOCOL)
+        from .persist import save
+
+        with _user_errors(args.model):
+            save(mapper, args.model)
         _say(args, f"wrote {args.model} (model)")
     if args.plot is not None:
         _save_plot(args, mapper.embedding_, y, _title(args, X.shape[0]))
@@ -378,7 +446,7 @@ def _cmd_embed(args):
         with _user_errors(args.density_plot):
             fig = plot.density(mapper)
             try:
-                fig.savefig(args.density_plot)
+                _save_figure(fig, args.density_plot)
             finally:
                 plt.close(fig)
         _say(args, f"wrote {args.density_plot}")
@@ -399,12 +467,24 @@ def _title(args, n):
     return f"{name} of {Path(args.input).name}, {n} points"
 
 
-def _load_model(path):
+def _load_model(path, trust_pickle=False):
     from .estimator import UMAP
+    from .persist import is_pickle, load
 
     p = Path(path)
     if not p.is_file():
         raise CLIError(f"No such model file: {str(path)!r}.")
+    with _user_errors(path):
+        pickled = is_pickle(p)
+    if not pickled:
+        with _user_errors(path):
+            return load(p)
+    if not trust_pickle:
+        raise CLIError(
+            f"{path} is a pickle, which can run any code when loaded; refusing it. "
+            f"Pass --trust-pickle only if you made or fully trust this file, or re-save "
+            f"it once with densumap.save(model, 'model.npz')."
+        )
     with _user_errors(path), open(p, "rb") as f:
         try:
             model = pickle.load(f)
@@ -427,7 +507,9 @@ def _cmd_transform_dask(args):
             raise CLIError(f"--{flag.replace('_', '-')} cannot be combined with --dask.")
     if args.chunk_rows is not None and args.chunk_rows < 1:
         raise CLIError(f"--chunk-rows must be a positive integer; got {args.chunk_rows}.")
-    mapper = _load_model(args.model)  # same checks and messages as the in-memory route
+    _refuse_overwrites([("INPUT", args.input), ("MODEL", args.model)], [("--out", args.out)])
+    # Same checks and messages as the in-memory route.
+    mapper = _load_model(args.model, args.trust_pickle)
     # Per-block stage logs from many workers would interleave; blocks run quietly.
     mapper.set_params(verbose=False)
     try:
@@ -448,7 +530,10 @@ def _cmd_transform(args):
     _check_out(args.out, args.input)
     if args.plot is not None:
         _check_writable(args.plot, _PLOT_SUFFIXES, "--plot")
-    mapper = _load_model(args.model)
+    _refuse_overwrites(
+        [("INPUT", args.input), ("--labels", args.labels), ("MODEL", args.model)],
+        _output_list(args), _h5ad_in_place(args))
+    mapper = _load_model(args.model, args.trust_pickle)
     if args.plot is not None and mapper.embedding_.shape[1] != 2:
         raise CLIError(
             f"--plot draws 2-D embeddings; {args.model} embeds in "
@@ -492,11 +577,13 @@ def main(argv=None):
     -------
     status : int
         0 on success, 2 for a usage or input error (one line on stderr), 130
-        when interrupted.
+        when interrupted (SIGINT, Ctrl-C) and 143 when terminated (SIGTERM), with
+        one line on stderr; files being written are then removed, and files
+        written before are left as they were.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), signals_raise(_Terminated):
         warnings.showwarning = _show_warning
         try:
             args.func(args)
@@ -506,8 +593,13 @@ def main(argv=None):
             print(f"{_PROG} {args.command}: error: {exc}", file=sys.stderr)
             return 2
         except KeyboardInterrupt:
-            print(f"{_PROG}: interrupted", file=sys.stderr)
+            print(f"{_PROG} {args.command}: interrupted (SIGINT); no partial output "
+                  f"was left", file=sys.stderr)
             return 130
+        except _Terminated:
+            print(f"{_PROG} {args.command}: terminated (SIGTERM); no partial output "
+                  f"was left", file=sys.stderr)
+            return 143
     return 0
 
 

@@ -417,12 +417,16 @@ def fit_transform_sample(model, X, n_samples, out=None, *, seed=0, y=None, sched
 def store(embedding, out, client="auto"):
     """Write a lazy embedding to ``.npy`` or ``.zarr`` without holding it in one process.
 
-    ``.npy``: the client process opens the file as a memmap and writes each block
-    as it arrives (with a ``distributed`` client, blocks stream back through
+    ``.npy``: the client process opens a temporary file beside ``out`` as a
+    memmap, writes each block as it arrives and renames the file to ``out``
+    once every block is in (:func:`densumap.persist.atomic_path`), so a failed or
+    interrupted run leaves any earlier ``out`` as it was (with a ``distributed`` client, blocks stream back through
     ``as_completed``; locally, ``dask.array.store``), so only the blocks in
     flight are in memory and workers need no access to the output path.
     ``.zarr``: the workers write their blocks themselves (``to_zarr``), so on a
-    multi-node cluster the path must be on storage every worker can reach.
+    multi-node cluster the path must be on storage every worker can reach. A
+    zarr store is a directory of chunk files, written in place: it is not
+    replaced atomically.
 
     Parameters
     ----------
@@ -442,26 +446,34 @@ def store(embedding, out, client="auto"):
     if _check_out(out) == "zarr":
         da.to_zarr(embedding.rechunk({1: -1}), out, overwrite=True, compute=True)
         return out
-    target = np.lib.format.open_memmap(out, mode="w+", dtype=embedding.dtype,
-                                       shape=tuple(int(s) for s in embedding.shape))
-    try:
-        if client is None:
-            da.store(embedding, target, lock=True)
-            return out
-        from distributed import as_completed
+    from .persist import atomic_path
 
-        blocks = embedding.to_delayed().ravel()
-        bounds = np.concatenate([[0], np.cumsum(embedding.chunks[0])])
-        futures = client.compute(list(blocks))
-        where = {f.key: i for i, f in enumerate(futures)}
-        for future, result in as_completed(futures, with_results=True):
-            i = where[future.key]
-            target[bounds[i]:bounds[i + 1]] = result
-            future.release()
-        return out
-    finally:
-        target.flush()
-        del target
+    with atomic_path(out) as tmp:
+        target = np.lib.format.open_memmap(tmp, mode="w+", dtype=embedding.dtype,
+                                           shape=tuple(int(s) for s in embedding.shape))
+        try:
+            _store_npy(embedding, target, client, da)
+        finally:
+            target.flush()
+            del target
+    return out
+
+
+def _store_npy(embedding, target, client, da):
+    """Write the blocks of ``embedding`` into the memmap ``target``."""
+    if client is None:
+        da.store(embedding, target, lock=True)
+        return
+    from distributed import as_completed
+
+    blocks = embedding.to_delayed().ravel()
+    bounds = np.concatenate([[0], np.cumsum(embedding.chunks[0])])
+    futures = client.compute(list(blocks))
+    where = {f.key: i for i, f in enumerate(futures)}
+    for future, result in as_completed(futures, with_results=True):
+        i = where[future.key]
+        target[bounds[i]:bounds[i + 1]] = result
+        future.release()
 
 
 def _check_out(out):
@@ -518,13 +530,15 @@ class _scheduler:
 
 
 def transform_file(model, input_path, out_path, scheduler=None, chunk_rows=None, *,
-                   dataset=None, n_jobs=1):
+                   dataset=None, n_jobs=1, trust_pickle=False):
     """Transform an on-disk array into an on-disk embedding (the CLI's ``--dask``).
 
     Parameters
     ----------
     model : densumap.UMAP or str or path
-        A fitted model, or a file saved with ``joblib.dump`` / ``pickle``.
+        A fitted model, or a model file: densumap's safe format
+        (:func:`densumap.save`), or with ``trust_pickle=True`` a file saved with
+        ``joblib.dump`` / ``pickle``.
     input_path : str or path
         ``.npy``, ``.h5``/``.hdf5`` (``file.h5:dataset`` or ``dataset=``) or
         ``.zarr``; read block by block on the workers, never whole.
@@ -543,17 +557,43 @@ def transform_file(model, input_path, out_path, scheduler=None, chunk_rows=None,
         HDF5 dataset (or zarr group member) to read.
     n_jobs : int, default=1
         Numba threads per task.
+    trust_pickle : bool, default=False
+        Accept a pickle/joblib model file. Unpickling runs any code its author
+        put in it: only for files you made or fully trust. Without it such a
+        file raises ``ValueError``.
 
     Returns
     -------
     str
         ``out_path``.
-    """
-    _check_out(out_path)
-    if isinstance(model, (str, os.PathLike)):
-        import joblib
 
-        model = joblib.load(model)
+    Raises
+    ------
+    ValueError
+        When ``out_path`` is the same file as ``input_path`` or the model file,
+        or the model file is a pickle and ``trust_pickle`` is False.
+    """
+    from . import persist
+
+    _check_out(out_path)
+    model_path = model if isinstance(model, (str, os.PathLike)) else None
+    persist.check_outputs([("input_path", input_path), ("model", model_path)],
+                          [("out_path", out_path)])
+    if model_path is not None:
+        import zipfile
+
+        if trust_pickle and not zipfile.is_zipfile(model_path):
+            import joblib
+
+            model = joblib.load(model_path)
+        elif persist.is_pickle(model_path):
+            raise ValueError(
+                f"{str(model_path)!r} is a pickle, which can run any code when loaded; "
+                f"pass trust_pickle=True only for files you made or fully trust, or "
+                f"re-save the model with densumap.save."
+            )
+        else:
+            model = persist.load(model_path)
     X = as_dask_array(input_path, chunk_rows, dataset=dataset)
     with _scheduler(scheduler) as client:
         emb = transform(model, X, n_jobs=n_jobs, client=client)

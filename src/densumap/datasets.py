@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .persist import atomic_path, atomic_write
+
 logger = logging.getLogger(__name__)
 
 __all__ = [
@@ -611,7 +613,12 @@ def load_labels(path):
 
 
 def save_array(path, array):
-    """Write an array to ``.npy`` or ``.csv`` / ``.tsv``.
+    """Write an array to ``.npy`` or ``.csv`` / ``.tsv``, atomically.
+
+    The file is written beside ``path`` and renamed into place
+    (:func:`densumap.persist.atomic_write`): if writing fails or is
+    interrupted, an existing file at ``path`` is left as it was and no
+    partial file remains.
 
     Parameters
     ----------
@@ -637,7 +644,8 @@ def save_array(path, array):
     suffix = path.suffix.lower()
     arr = np.asarray(array)
     if suffix == ".npy":
-        np.save(path, arr, allow_pickle=False)
+        with atomic_write(path) as f:
+            np.save(f, arr, allow_pickle=False)
         return path
     if suffix not in (".csv", ".tsv"):
         raise ValueError(
@@ -655,7 +663,8 @@ def save_array(path, array):
         fmt = "%.9g" if arr.dtype.itemsize <= 4 else "%.17g"
     else:
         fmt = "%s"
-    np.savetxt(path, arr, fmt=fmt, delimiter="," if suffix == ".csv" else "\t")
+    with atomic_write(path) as f:
+        np.savetxt(f, arr, fmt=fmt, delimiter="," if suffix == ".csv" else "\t")
     return path
 
 
@@ -723,12 +732,6 @@ def save_obsm(source, path, key, embedding, obs=None):
         adata.obs[name] = np.asarray(values)
     # Write beside the destination, then rename: overwriting the source in place
     # must not leave a half-written file if writing fails.
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with _nullable_strings_allowed(anndata):
-            adata.write_h5ad(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with atomic_path(path) as tmp, _nullable_strings_allowed(anndata):
+        adata.write_h5ad(tmp)
     return path

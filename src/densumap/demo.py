@@ -6,9 +6,12 @@ side and returns the figures as a :class:`DemoResult`; :func:`format_report` tur
 that into the text the command prints.
 """
 import time
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+
+from .persist import atomic_path
 
 __all__ = ["DemoResult", "knn_accuracy", "density_correlation", "run_demo", "format_report"]
 
@@ -134,7 +137,8 @@ def _save_side_by_side(path, models, labels, acc, corr):
         )
     fig.suptitle(f"scikit-learn digits ({len(labels)} images), coloured by digit")
     try:
-        fig.savefig(path)
+        with atomic_path(path) as tmp:  # never a half-written figure
+            fig.savefig(tmp, format=Path(path).suffix.lower().lstrip(".") or None)
     finally:
         plt.close(fig)
 
