@@ -19,6 +19,7 @@ _MAX_LANCZOS = 32
 def _spectral_connected(graph, dim, rng):
     """Laplacian eigenmap of one connected graph (top eigenvectors of D^-1/2 W D^-1/2)."""
     from scipy.sparse.linalg import eigsh
+    from threadpoolctl import threadpool_limits
 
     n = graph.shape[0]
     k = dim + 1
@@ -36,7 +37,13 @@ def _spectral_connected(graph, dim, rng):
         # same eigenvectors to a subspace cosine of 0.99999; BENCHMARKS.md).
         ncv = min(max(2 * k + 1, _MAX_LANCZOS), n - 1)
         v0 = rng.uniform(-1.0, 1.0, size=n)
-        vals, vecs = eigsh(M, k=k, which="LA", ncv=ncv, tol=1e-4, v0=v0, maxiter=n * 5)
+        # One BLAS thread: the solver's dense steps are thin (n x 32), and OpenBLAS's
+        # threads spin between calls, so beside another busy program the second
+        # thread only took time from the first (70,000 points: 1.25 s idle, 2.67 s
+        # beside one busy loop with two threads; BENCHMARKS.md, busy machine).
+        with threadpool_limits(1, user_api="blas"):
+            vals, vecs = eigsh(M, k=k, which="LA", ncv=ncv, tol=1e-4, v0=v0,
+                               maxiter=n * 5)
     order = np.argsort(vals)[::-1]
     # Column 0 is the trivial eigenvector (proportional to sqrt(degree)).
     coords = vecs[:, order[1:k]] * d_inv_sqrt[:, None]

@@ -100,7 +100,7 @@ def _sweep_epoch(pool, pos, snapshot, sched, sweep, p, dens, row_keys):
                     return
                 sweep_part(pos, snapshot, sched, p, dens, row_keys, sweep, level, q)
 
-        helpers = [pool.submit(work) for _ in range(pool._max_workers)]
+        helpers = [pool.submit(work) for _ in range(pool.n_helpers)]
         work()
         for future in helpers:
             future.result()
@@ -114,7 +114,9 @@ def _sweep_pool(swept, stack):
     threads = numba.get_num_threads()
     if not swept or threads < 2:
         return None
-    return stack.enter_context(ThreadPoolExecutor(threads - 1, thread_name_prefix="densumap"))
+    pool = stack.enter_context(ThreadPoolExecutor(threads - 1, thread_name_prefix="densumap"))
+    pool.n_helpers = threads - 1  # the calling thread works too
+    return pool
 
 
 def density_active(epoch, params):
@@ -149,10 +151,10 @@ def optimize_layout(embedding, graph, params, seed, target=None, progress=None):
     n = embedding.shape[0]
     swept = target is not None and params.dens_lambda > 0.0 and params.dens_frac > 0.0
     if swept:
-        # DensMAP sweeps the edges level by level of a nested bisection of the initial
-        # layout, each sampled edge moving both of its ends (_kernels.sgd). The
-        # vertices are renumbered part by part, so that each part's rows, edges and
-        # positions are contiguous in memory.
+        # DensMAP sweeps the rows level by level of a nested bisection of the initial
+        # layout, each sampled edge moving both of its ends (_kernels.sgd, partition).
+        # The vertices are renumbered part by part, so that each part's rows, edges
+        # and positions are contiguous in memory.
         plan = bisect(embedding, graph, n_levels_for(n), seed)
         perm = plan.perm
         graph, work, target = _renumber(graph, embedding, target, perm)
@@ -171,24 +173,23 @@ def optimize_layout(embedding, graph, params, seed, target=None, progress=None):
         sweep = LevelSweep(level_rows(graph, plan), plan.bounds,
                            int(np.log2(len(plan.bounds) - 1)))
     sched = make_schedule(graph, params.n_epochs, params.negative_sample_rate)
-    snapshot = np.empty_like(work)
-    w = graph.data.astype(np.float64)
-    mu_tot = float(w.sum()) if w.size else 0.0
-    mu_max = float(w.max()) if w.size else 1.0
-    useed = np.uint64(seed)
     with contextlib.ExitStack() as stack:
         pool = _sweep_pool(swept, stack)
-        _epochs(work, snapshot, graph, sched, params, useed, target, swept,
-                sweep if swept else None, row_keys, pool, mu_tot, mu_max, progress)
+        _epochs(work, graph, sched, params, np.uint64(seed), target,
+                sweep if swept else None, row_keys, pool, progress)
     if swept:
         embedding[perm] = work
     return embedding
 
 
-def _epochs(work, snapshot, graph, sched, params, useed, target, swept, sweep, row_keys,
-            pool, mu_tot, mu_max, progress):
-    """The epoch loop of :func:`optimize_layout`."""
+def _epochs(work, graph, sched, params, useed, target, sweep, row_keys, pool, progress):
+    """The epoch loop of :func:`optimize_layout` (``sweep`` None: the Jacobi sweep)."""
     n = work.shape[0]
+    swept = sweep is not None
+    snapshot = np.empty_like(work)
+    w = graph.data.astype(np.float64)
+    mu_tot = float(w.sum()) if w.size else 0.0
+    mu_max = float(w.max()) if w.size else 1.0
     for epoch in range(params.n_epochs):
         alpha = params.learning_rate * (1.0 - epoch / float(params.n_epochs))
         snapshot[:] = work

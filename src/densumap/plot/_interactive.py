@@ -3,8 +3,6 @@
 Bokeh is imported inside the functions (``pip install bokeh`` when missing). Every
 output here inlines BokehJS, so pages and notebooks work with no network.
 """
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -294,18 +292,11 @@ def save_html(plot, filename, title="densumap"):
     """
     embed = require("bokeh.embed", "densumap.plot.save_html()")
     html = embed.file_html(plot, resources=_inline_resources(), title=title)
+    from ..persist import atomic_write
+
     path = Path(filename)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(html)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    with atomic_write(path, "w", encoding="utf-8") as fh:
+        fh.write(html)
     return path
 
 
