@@ -86,3 +86,29 @@ def test_row_order_of_the_input_does_not_bias_the_layout(digits):
     emb = densumap.UMAP(random_state=42).fit(X[order]).embedding_
     assert trust(X[order], emb) >= 0.984
     assert knn_accuracy(emb, y[order]) >= 0.95
+
+
+def test_blocked_negative_sampling_keeps_quality(digits, monkeypatch):
+    """Large embeddings draw each row chunk's negative samples from one cache-sized
+    block of a fixed pseudo-random order of the points. Forced here on digits (blocks
+    of 128 points): the thread count still changes nothing and the quality stays."""
+    import densumap.layout as layout
+
+    monkeypatch.setattr(layout, "_NEG_BLOCK_FLOATS", 256)
+    X, y = digits
+    n_blocks, order, where = layout.negative_blocks(X.shape[0], 2, 42)
+    assert n_blocks == X.shape[0] // 128
+    assert np.array_equal(np.sort(order), np.arange(X.shape[0]))
+    assert np.array_equal(where[order], np.arange(X.shape[0]))
+    blocked = {}
+    for name, kw in {"umap": {}, "densmap": {"densmap": True}}.items():
+        one = densumap.UMAP(random_state=42, n_jobs=1, **kw).fit(X).embedding_
+        two = densumap.UMAP(random_state=42, n_jobs=2, **kw).fit(X).embedding_
+        assert np.array_equal(one, two)
+        assert knn_accuracy(one, y) >= (0.95 if kw else 0.97)
+        assert trust(X, one) >= (0.95 if kw else 0.97)
+        blocked[name] = one
+    assert density_correlation(X, blocked["densmap"]) >= 0.75
+    monkeypatch.setattr(layout, "_NEG_BLOCK_FLOATS", 2 ** 17)
+    plain = densumap.UMAP(random_state=42).fit(X).embedding_
+    assert not np.array_equal(plain, blocked["umap"])  # the blocks were in effect

@@ -9,6 +9,7 @@ import numpy as np
 
 from ._kernels.density import vertex_terms
 from ._kernels.graph import shuffle_rows
+from ._kernels.rng import hash_keys
 from ._kernels.sgd import (NO_DENSITY, DensityTerms, EdgeSchedule, LevelSweep, SGDParams,
                            sgd_epoch, sgd_sweep_epoch, sweep_part)
 from .density import correlation_state
@@ -75,7 +76,7 @@ def _renumber(graph, embedding, target, perm):
     return graph, np.ascontiguousarray(embedding[perm]), target
 
 
-def _sweep_epoch(pool, pos, snapshot, sched, sweep, p, dens, row_keys):
+def _sweep_epoch(pool, pos, snapshot, sched, sweep, p, dens, row_keys, neg_inv):
     """One DensMAP epoch, the parts of each level shared out to ``pool``'s threads.
 
     Threads take the next part as they become free (the kernel releases the GIL), and
@@ -85,7 +86,7 @@ def _sweep_epoch(pool, pos, snapshot, sched, sweep, p, dens, row_keys):
     the same parts run in the same order on this thread.
     """
     if pool is None:
-        sgd_sweep_epoch(pos, snapshot, sched, sweep, p, dens, row_keys)
+        sgd_sweep_epoch(pos, snapshot, sched, sweep, p, dens, row_keys, neg_inv)
         return
     n_parts = sweep.bounds.shape[0] - 1
     for level in range(sweep.n_levels):
@@ -98,13 +99,13 @@ def _sweep_epoch(pool, pos, snapshot, sched, sweep, p, dens, row_keys):
                     q = next(parts, None)
                 if q is None:
                     return
-                sweep_part(pos, snapshot, sched, p, dens, row_keys, sweep, level, q)
+                sweep_part(pos, snapshot, sched, p, dens, row_keys, sweep, level, q, neg_inv)
 
         helpers = [pool.submit(work) for _ in range(pool.n_helpers)]
         work()
         for future in helpers:
             future.result()
-    sweep_part(pos, snapshot, sched, p, dens, row_keys, sweep, sweep.n_levels, 0)
+    sweep_part(pos, snapshot, sched, p, dens, row_keys, sweep, sweep.n_levels, 0, neg_inv)
 
 
 def _sweep_pool(swept, stack):
@@ -117,6 +118,34 @@ def _sweep_pool(swept, stack):
     pool = stack.enter_context(ThreadPoolExecutor(threads - 1, thread_name_prefix="densumap"))
     pool.n_helpers = threads - 1  # the calling thread works too
     return pool
+
+
+# Points per block of the blocked negative sampling at dimension 1 (2**16 points of a
+# 2-D float32 embedding: 512 KiB, half this machine's L2 cache per core).
+_NEG_BLOCK_FLOATS = 2 ** 17
+_NEG_ORDER_KEY = np.uint64(0x6A09E667F3BCC909)
+
+
+def negative_blocks(n, dim, seed):
+    """How the negative samples are drawn: ``(n_blocks, order, where)``.
+
+    Up to two blocks' worth of points (131,072 at dimension 2) every negative sample
+    is drawn from all the points: ``(1, None, dummy)``, as umap-learn does.  Beyond,
+    the snapshot the samples are read from is kept in a fixed pseudo-random
+    ``order`` and cut into blocks; each chunk of rows draws from one block per
+    epoch (``_kernels.sgd._negative_block``), so its reads stay in the cache: at
+    1,000,000 points random reads over the whole embedding made each epoch 4x
+    slower per point than at 200,000 (BENCHMARKS.md).  ``where[i]`` is the row of
+    the reordered snapshot that holds vertex ``i``.
+    """
+    per_block = max(1, _NEG_BLOCK_FLOATS // max(dim, 1))
+    n_blocks = n // per_block
+    if n_blocks <= 1:
+        return 1, None, np.zeros(1, dtype=np.int64)
+    order = np.argsort(hash_keys(n, np.uint64(seed) ^ _NEG_ORDER_KEY), kind="stable")
+    where = np.empty(n, dtype=np.int64)
+    where[order] = np.arange(n, dtype=np.int64)
+    return int(n_blocks), order.astype(np.int64), where
 
 
 def density_active(epoch, params):
@@ -190,9 +219,13 @@ def _epochs(work, graph, sched, params, useed, target, sweep, row_keys, pool, pr
     w = graph.data.astype(np.float64)
     mu_tot = float(w.sum()) if w.size else 0.0
     mu_max = float(w.max()) if w.size else 1.0
+    neg_blocks, neg_perm, neg_inv = negative_blocks(n, work.shape[1], useed)
+    negatives = snapshot if neg_perm is None else np.empty_like(work)
     for epoch in range(params.n_epochs):
         alpha = params.learning_rate * (1.0 - epoch / float(params.n_epochs))
         snapshot[:] = work
+        if neg_perm is not None:
+            np.take(work, neg_perm, axis=0, out=negatives)
         dens = NO_DENSITY
         if target is not None and density_active(epoch, params):
             state = correlation_state(snapshot, graph, target, params.a, params.b,
@@ -203,10 +236,10 @@ def _epochs(work, graph, sched, params, useed, target, sweep, row_keys, pool, pr
                 terms = terms.astype(np.float32)
                 dens = DensityTerms(terms, scale)
         p = SGDParams(params.a, params.b, params.repulsion_strength, alpha,
-                      1.0 if swept else 2.0, epoch, useed, n, True)
+                      1.0 if swept else 2.0, epoch, useed, n, True, neg_blocks)
         if swept:
-            _sweep_epoch(pool, work, snapshot, sched, sweep, p, dens, row_keys)
+            _sweep_epoch(pool, work, negatives, sched, sweep, p, dens, row_keys, neg_inv)
         else:
-            sgd_epoch(work, snapshot, sched, p, dens, row_keys)
+            sgd_epoch(work, snapshot, sched, p, dens, row_keys, negatives, neg_inv)
         if progress is not None:
             progress()

@@ -70,6 +70,9 @@ from ._kernels.sgd import NO_DENSITY, SGDParams, sgd_epoch
 from .density import embedding_sq_dists, one_sided_log_radii
 from .layout import density_active, make_schedule
 
+# Negative samples are drawn from the whole training embedding (no blocks).
+_NO_BLOCKS = np.zeros(1, dtype=np.int64)
+
 
 class TransformParams(NamedTuple):
     """Resolved hyper-parameters of a transform."""
@@ -241,7 +244,7 @@ def place_points(nb_indices, dists, connected, keys, train_embedding, params, se
                                  alpha * params.dens_lambda, 4.0 * alpha)
         p = SGDParams(params.a, params.b, params.repulsion_strength, alpha,
                       params.attract_scale, epoch, useed, tail.shape[0], False)
-        sgd_epoch(head, tail, sched, p, NO_DENSITY, keys)
+        sgd_epoch(head, tail, sched, p, NO_DENSITY, keys, tail, _NO_BLOCKS)
         if progress is not None:
             progress()
     rad_emb = one_sided_log_radii(w, embedding_sq_dists(head, tail, nb_indices))
