@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 __all__ = ["UMAP", "plot", "datasets", "__version__"]
 
 _SUBMODULES = {"plot", "datasets", "estimator", "neighbors", "graph", "density", "init",
-               "layout", "transform", "cli", "dask"}
+               "layout", "transform", "cli", "dask", "anndata"}
 
 
 def __getattr__(name):
