@@ -278,7 +278,9 @@ def _obs_target(adata, column, categorical):
     values (NaN, None) and, in a numeric column, for the value -1 (umap-learn's
     convention); continuous ones are returned as floats.
     """
-    if not isinstance(column, str) or column not in adata.obs.columns:
+    if not isinstance(column, str):
+        return np.asarray(column)  # labels given as an array: the estimator checks them
+    if column not in adata.obs.columns:
         raise ValueError(
             f"target={column!r} is not an .obs column; columns: {list(adata.obs.columns)}."
         )
@@ -361,10 +363,11 @@ def embed(adata, *, use_rep=None, n_pcs=None, neighbors_key=None, key_added=None
         ``.obs[f"{key}_rad_emb"]``.
     copy : bool, default=False
         Work on a copy of ``adata`` and return it with the model.
-    target : str, default=None
+    target : str or array-like of shape (n_obs,), default=None
         ``.obs`` column to supervise the fit with: labels (a categorical or any
         column, with missing values and numeric -1 as unlabelled cells), or a
-        numeric target with ``target_metric`` other than "categorical".
+        numeric target with ``target_metric`` other than "categorical". An array
+        is passed to :meth:`densumap.UMAP.fit` as ``y`` unchanged.
     **umap_params
         Any other :class:`densumap.UMAP` parameter (``n_neighbors``,
         ``random_state``, ``dens_lambda``, ...). Passing ``precomputed_knn``
@@ -409,7 +412,7 @@ def embed(adata, *, use_rep=None, n_pcs=None, neighbors_key=None, key_added=None
                 model.set_params(precomputed_knn=knn)
                 extra["neighbors_key"] = used
     model.fit(X, y)
-    if target is not None:
+    if isinstance(target, str):
         extra["target"] = target
     radii = (model.rad_orig_, model.rad_emb_) if output_dens else None
     _write(adata, obsm_key, uns_key, model.embedding_,
