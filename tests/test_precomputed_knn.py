@@ -3,27 +3,7 @@ import numpy as np
 import pytest
 
 import densumap
-from densumap import estimator as estimator_mod
-from densumap import neighbors as neighbors_mod
 from densumap.neighbors import nearest_neighbors
-
-
-@pytest.fixture
-def count_searches(monkeypatch):
-    """Count every kNN search of a fit (exact, approximate and the dispatcher)."""
-    calls = []
-
-    def counting(name, func):
-        def wrapper(*args, **kwargs):
-            calls.append(name)
-            return func(*args, **kwargs)
-        return wrapper
-
-    monkeypatch.setattr(estimator_mod, "nearest_neighbors",
-                        counting("nearest_neighbors", estimator_mod.nearest_neighbors))
-    for name in ("_exact", "_approximate"):
-        monkeypatch.setattr(neighbors_mod, name, counting(name, getattr(neighbors_mod, name)))
-    return calls
 
 
 @pytest.fixture(scope="module")

@@ -290,10 +290,10 @@ def _obs_target(adata, column, categorical):
     import pandas as pd
 
     cat = values if isinstance(values.dtype, pd.CategoricalDtype) else values.astype("category")
-    codes = cat.cat.codes.to_numpy().astype(np.int64)
     categories = cat.cat.categories
     if categories.dtype.kind in "iuf" and (categories == -1).any():
-        codes[codes == int(np.flatnonzero(categories == -1)[0])] = -1
+        cat = cat.cat.remove_categories([-1])  # -1 becomes missing: unlabelled
+    codes = cat.cat.codes.to_numpy().astype(np.int64)
     if np.all(codes == -1):
         raise ValueError(f"target={column!r}: every cell is unlabelled (missing or -1).")
     return codes
