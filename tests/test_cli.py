@@ -122,7 +122,9 @@ def test_embed_h5ad_writes_obsm(tmp_path, data):
     assert_ok(proc)
     back = anndata.read_h5ad(tmp_path / "x.h5ad")
     assert back.obsm["X_densmap"].shape == (N, 2)
-    assert back.obs["rad_orig"].shape == (N,) and back.obs["rad_emb"].shape == (N,)
+    assert back.obs["densmap_rad_orig"].shape == (N,)
+    assert back.obs["densmap_rad_emb"].shape == (N,)
+    assert back.uns["densmap"]["params"]["use_rep"] == "X"
     assert list(back.obs["group"]) == list(y.astype(str))
     # Or to an array file, and under a chosen key.
     proc = run("embed", "x.h5ad", "--out", "e.csv", "--quiet", *FAST, cwd=tmp_path)

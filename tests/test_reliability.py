@@ -138,6 +138,7 @@ BAD_PARAMS = [
     ("target_weight", 1.5), ("target_weight", -0.5),
     ("transform_seed", "x"),
     ("unique", "yes"),
+    ("precomputed_knn", "knn.npy"),
 ]
 
 
@@ -183,6 +184,9 @@ BAD_COMBINATIONS = [
      _X(), r"target_metric_kwds has keys that target_metric='manhattan' does not use"),
     ("unique_precomputed", {"unique": True, "metric": "precomputed"}, np.ones((5, 5)),
      "unique=True is not defined for metric='precomputed'"),
+    ("unique_precomputed_knn",
+     {"unique": True, "precomputed_knn": (np.zeros((20, 15), int), np.zeros((20, 15)))}, _X(),
+     "unique=True cannot be combined with precomputed_knn"),
     ("unique_all_identical", {"unique": True}, np.ones((10, 3)),
      "unique=True leaves 1 distinct row in X"),
 ]

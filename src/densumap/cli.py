@@ -20,6 +20,10 @@ exception is an ``.h5ad`` INPUT given as OUT), and every output is written
 beside its destination and renamed into place, so an error, Ctrl-C (exit 130)
 or SIGTERM (exit 143) leaves earlier files as they were.
 
+An ``.h5ad`` INPUT goes through :mod:`densumap.anndata` (scanpy's conventions:
+``--use-rep``, ``--n-pcs``, ``--neighbors-key``, ``--color`` an ``.obs``
+column, the parameters in ``.uns``).
+
 User errors (a missing or unreadable file, an unknown format, non-numeric data,
 labels that do not match the data, a bad parameter) print one line and exit
 with status 2; ``densumap --traceback ...`` shows the full traceback instead.
@@ -118,7 +122,7 @@ def build_parser():
             "INPUT is .h5ad: a copy of INPUT with the embedding in .obsm[KEY] (OUT may "
             "be INPUT itself). With --output-dens the log local radii go to "
             "OUT_rad_orig.EXT and OUT_rad_emb.EXT beside OUT (for .h5ad: obs columns "
-            "rad_orig and rad_emb)."
+            "KEY_rad_orig and KEY_rad_emb, KEY being densmap, umap or --obsm-key)."
         ),
     )
     embed.add_argument("input", metavar="INPUT", help="data file, one row per sample")
@@ -167,6 +171,7 @@ def build_parser():
     embed.add_argument("--density-plot", metavar="PNG",
                        help="save densumap.plot.density: embedding radius against input "
                             "radius, and the embedding coloured by input radius")
+    _add_anndata_args(embed, fit=True)
     embed.set_defaults(func=_cmd_embed)
 
     transform = sub.add_parser(
@@ -198,8 +203,30 @@ def build_parser():
                                 ".zarr; OUT: .npy or .zarr; writes the embedding only")
     transform.add_argument("--chunk-rows", type=int, default=None, metavar="N",
                            help="rows per block with --dask")
+    _add_anndata_args(transform, fit=False)
     transform.set_defaults(func=_cmd_transform)
     return parser
+
+
+def _add_anndata_args(p, fit):
+    """Options of an .h5ad INPUT, which goes through :mod:`densumap.anndata`."""
+    g = p.add_argument_group(
+        ".h5ad input (scanpy conventions, see densumap.anndata)",
+        "The representation is --use-rep, else .obsm['X_pca'] when present and the data "
+        "has more than 50 variables, else .X. The parameters go to .uns[KEY]['params'] "
+        "(KEY: densmap / umap, or --obsm-key) and with --output-dens the radii to the "
+        "obs columns KEY_rad_orig and KEY_rad_emb.")
+    g.add_argument("--use-rep", metavar="KEY", help="an .obsm key (e.g. X_pca) or X")
+    g.add_argument("--n-pcs", type=int, default=None, metavar="N",
+                   help="use the first N columns of the representation")
+    g.add_argument("--color", metavar="COLUMN",
+                   help="an .obs column (e.g. cell_type): colours --plot"
+                        + (", and is the target with --supervised (missing = unlabelled)"
+                           if fit else ""))
+    if fit:
+        g.add_argument("--neighbors-key", metavar="KEY",
+                       help="reuse this sc.pp.neighbors graph (.uns[KEY]); by default "
+                            "'neighbors' is reused when it matches the representation")
 
 
 def _add_out_args(p):
@@ -353,7 +380,7 @@ def _save_plot(args, embedding, labels, title):
     _say(args, f"wrote {args.plot}")
 
 
-def _write_outputs(args, embedding, extras=None):
+def _write_outputs(args, embedding, extras=None, uns=None):
     """Write the embedding (and named extra columns such as radii) to ``args.out``."""
     from .datasets import save_array, save_obsm
 
@@ -362,7 +389,7 @@ def _write_outputs(args, embedding, extras=None):
     if out.suffix.lower() == ".h5ad":
         key = args.obsm_key or ("X_densmap" if getattr(args, "densmap", False) else "X_umap")
         with _user_errors(out):
-            save_obsm(args.input, out, key, embedding, obs=extras)
+            save_obsm(args.input, out, key, embedding, obs=extras, uns=uns)
         _say(args, f"wrote {out} (.obsm[{key!r}], {embedding.shape[0]} x {embedding.shape[1]})")
         return
     with _user_errors(out):
@@ -389,14 +416,85 @@ def _cmd_demo(args):
     print(format_report(result))
 
 
+def _check_anndata_args(args):
+    """True when INPUT is .h5ad; the .h5ad-only options are refused for other inputs."""
+    if Path(args.input).suffix.lower() == ".h5ad":
+        if args.color is not None and args.labels is not None:
+            raise CLIError("--color and --labels both give labels; use one.")
+        return True
+    for flag in ("use_rep", "n_pcs", "color", "neighbors_key"):
+        if getattr(args, flag, None) is not None:
+            raise CLIError(f"--{flag.replace('_', '-')} needs an .h5ad INPUT; got "
+                           f"{str(args.input)!r}.")
+    return False
+
+
+def _read_h5ad(args):
+    from .datasets import _check_exists
+
+    with _user_errors(args.input):
+        import anndata
+
+        adata = anndata.read_h5ad(_check_exists(args.input))
+    if args.color is not None and args.color not in adata.obs.columns:
+        raise CLIError(f"--color {args.color!r} is not an .obs column of {args.input}; "
+                       f"columns: {', '.join(map(str, adata.obs.columns)) or 'none'}.")
+    return adata
+
+
+def _color_labels(args, adata):
+    import numpy as np
+
+    if args.color is None:
+        return None
+    values = adata.obs[args.color]
+    if values.dtype.kind in "biuf":
+        return values.to_numpy()
+    return np.asarray(values.astype(str))
+
+
+def _anndata_outputs(args, adata, obsm_key, uns_key):
+    """Embedding, extras (radii) and uns entries to write, from an updated AnnData."""
+    extras = {}
+    if args.output_dens:
+        h5ad = Path(args.out).suffix.lower() == ".h5ad"
+        for name in ("rad_orig", "rad_emb"):
+            extras[f"{uns_key}_{name}" if h5ad else name] = adata.obs[f"{uns_key}_{name}"]
+    return adata.obsm[obsm_key], extras, {uns_key: adata.uns[uns_key]}
+
+
+def _cmd_embed_h5ad(args, umap_params):
+    from . import anndata as dad
+
+    adata = _read_h5ad(args)
+    labels = None
+    if args.labels is not None:
+        labels = _read_labels(args.labels, adata.n_obs, args.input)
+    target = None
+    if args.supervised:
+        if labels is None and args.color is None:
+            raise CLIError("--supervised needs --color COLUMN (an .obs column) or --labels "
+                           "FILE.")
+        target = args.color if labels is None else (
+            labels if labels.dtype.kind in "biuf" else _class_codes(labels))
+    with _user_errors(args.input):
+        mapper = dad.embed(adata, use_rep=args.use_rep, n_pcs=args.n_pcs,
+                           neighbors_key=args.neighbors_key, key_added=args.obsm_key,
+                           target=target, **umap_params)
+    obsm_key, uns_key = dad._keys(args.densmap, args.obsm_key)
+    return mapper, labels if labels is not None else _color_labels(args, adata), adata.n_obs, \
+        _anndata_outputs(args, adata, obsm_key, uns_key)
+
+
 def _cmd_embed(args):
+    h5ad = _check_anndata_args(args)
     _check_out(args.out, args.input)
     for opt, path in (("--plot", args.plot), ("--density-plot", args.density_plot)):
         if path is not None:
             _check_writable(path, _PLOT_SUFFIXES, opt)
     if args.model is not None:
         _check_writable(args.model, None, "--model")
-    if args.supervised and args.labels is None:
+    if args.supervised and args.labels is None and not h5ad:
         raise CLIError("--supervised needs --labels FILE (the target of the fit).")
     if args.plot is not None and args.n_components != 2:
         raise CLIError(f"--plot draws 2-D embeddings; got --n-components {args.n_components}.")
@@ -405,16 +503,7 @@ def _cmd_embed(args):
     _refuse_overwrites([("INPUT", args.input), ("--labels", args.labels)],
                        _output_list(args, args.model), _h5ad_in_place(args))
 
-    X = _read_data(args.input)
-    y = None if args.labels is None else _read_labels(args.labels, X.shape[0], args.input)
-    target = None
-    if args.supervised:
-        # String classes become their index among the sorted distinct classes.
-        target = y if y.dtype.kind in "biuf" else _class_codes(y)
-
-    from .estimator import UMAP
-
-    mapper = UMAP(
+    umap_params = dict(
         n_neighbors=args.n_neighbors, n_components=args.n_components, metric=args.metric,
         min_dist=args.min_dist, n_epochs=args.n_epochs, random_state=args.seed,
         n_jobs=args.n_jobs, verbose=not args.quiet, densmap=args.densmap,
@@ -422,13 +511,28 @@ def _cmd_embed(args):
         dens_var_shift=args.dens_var_shift, target_weight=args.target_weight,
         output_dens=args.output_dens or args.density_plot is not None,
     )
-    with _user_errors():
-        mapper.fit(X, target)
+    if h5ad:
+        mapper, y, n_rows, (embedding, extras, uns) = _cmd_embed_h5ad(args, umap_params)
+        _write_outputs(args, embedding, extras, uns=uns)
+    else:
+        X = _read_data(args.input)
+        n_rows = X.shape[0]
+        y = None if args.labels is None else _read_labels(args.labels, X.shape[0], args.input)
+        target = None
+        if args.supervised:
+            # String classes become their index among the sorted distinct classes.
+            target = y if y.dtype.kind in "biuf" else _class_codes(y)
 
-    extras = {}
-    if args.output_dens:
-        extras = {"rad_orig": mapper.rad_orig_, "rad_emb": mapper.rad_emb_}
-    _write_outputs(args, mapper.embedding_, extras)
+        from .estimator import UMAP
+
+        mapper = UMAP(**umap_params)
+        with _user_errors():
+            mapper.fit(X, target)
+
+        extras = {}
+        if args.output_dens:
+            extras = {"rad_orig": mapper.rad_orig_, "rad_emb": mapper.rad_emb_}
+        _write_outputs(args, mapper.embedding_, extras)
     if args.model is not None:
         from .persist import save
 
@@ -436,7 +540,7 @@ def _cmd_embed(args):
             save(mapper, args.model)
         _say(args, f"wrote {args.model} (model)")
     if args.plot is not None:
-        _save_plot(args, mapper.embedding_, y, _title(args, X.shape[0]))
+        _save_plot(args, mapper.embedding_, y, _title(args, n_rows))
     if args.density_plot is not None:
         _use_agg()
         import matplotlib.pyplot as plt
@@ -530,6 +634,7 @@ def _cmd_transform(args):
     _check_out(args.out, args.input)
     if args.plot is not None:
         _check_writable(args.plot, _PLOT_SUFFIXES, "--plot")
+    h5ad = _check_anndata_args(args)
     _refuse_overwrites(
         [("INPUT", args.input), ("--labels", args.labels), ("MODEL", args.model)],
         _output_list(args), _h5ad_in_place(args))
@@ -539,23 +644,38 @@ def _cmd_transform(args):
             f"--plot draws 2-D embeddings; {args.model} embeds in "
             f"{mapper.embedding_.shape[1]} dimensions."
         )
-    X = _read_data(args.input)
-    y = None if args.labels is None else _read_labels(args.labels, X.shape[0], args.input)
     # transform() returns (embedding, rad_orig, rad_emb) when output_dens is set,
     # as fit_transform() does; the saved model keeps the value it was fitted with.
     mapper.set_params(verbose=not args.quiet, output_dens=args.output_dens)
-    with _user_errors(args.input):
-        result = mapper.transform(X)
-    embedding, extras = result, {}
-    if isinstance(result, tuple):
-        embedding, rad_orig, rad_emb = result
-        extras = {"rad_orig": rad_orig, "rad_emb": rad_emb}
     args.densmap = bool(getattr(mapper, "densmap", False))
-    _write_outputs(args, embedding, extras)
+    if h5ad:
+        from . import anndata as dad
+
+        adata = _read_h5ad(args)
+        with _user_errors(args.input):
+            dad.transform(mapper, adata, use_rep=args.use_rep, n_pcs=args.n_pcs,
+                          key_added=args.obsm_key)
+        obsm_key, uns_key = dad._keys(args.densmap, args.obsm_key)
+        embedding, extras, uns = _anndata_outputs(args, adata, obsm_key, uns_key)
+        y, n_rows = _color_labels(args, adata), adata.n_obs
+        if args.labels is not None:
+            y = _read_labels(args.labels, n_rows, args.input)
+        _write_outputs(args, embedding, extras, uns=uns)
+    else:
+        X = _read_data(args.input)
+        n_rows = X.shape[0]
+        y = None if args.labels is None else _read_labels(args.labels, X.shape[0], args.input)
+        with _user_errors(args.input):
+            result = mapper.transform(X)
+        embedding, extras = result, {}
+        if isinstance(result, tuple):
+            embedding, rad_orig, rad_emb = result
+            extras = {"rad_orig": rad_orig, "rad_emb": rad_emb}
+        _write_outputs(args, embedding, extras)
     if args.plot is not None:
         _save_plot(args, embedding, y,
                    f"{Path(args.input).name} placed by {Path(args.model).name}, "
-                   f"{X.shape[0]} points")
+                   f"{n_rows} points")
 
 
 # --------------------------------------------------------------------------- entry

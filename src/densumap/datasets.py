@@ -681,7 +681,7 @@ def _nullable_strings_allowed(anndata):
     return settings.override(allow_write_nullable_strings=True)
 
 
-def save_obsm(source, path, key, embedding, obs=None):
+def save_obsm(source, path, key, embedding, obs=None, uns=None):
     """Write an AnnData file: ``source`` with ``embedding`` stored in ``.obsm[key]``.
 
     Parameters
@@ -697,6 +697,9 @@ def save_obsm(source, path, key, embedding, obs=None):
     embedding : ndarray of shape (n_obs, n_components)
     obs : dict of str to ndarray of shape (n_obs,), optional
         Extra per-observation columns, e.g. DensMAP's local radii.
+    uns : dict, optional
+        Entries to set in ``.uns`` (e.g. ``{"densmap": {"params": {...}}}``);
+        existing entries of those names are replaced.
 
     Returns
     -------
@@ -730,6 +733,8 @@ def save_obsm(source, path, key, embedding, obs=None):
     adata.obsm[key] = embedding
     for name, values in (obs or {}).items():
         adata.obs[name] = np.asarray(values)
+    for name, value in (uns or {}).items():
+        adata.uns[name] = value
     # Write beside the destination, then rename: overwriting the source in place
     # must not leave a half-written file if writing fails.
     with atomic_path(path) as tmp, _nullable_strings_allowed(anndata):

@@ -12,7 +12,7 @@ from ._input import check_distance_scale, check_value_range, unique_rows
 from ._runtime import epoch_progress, numba_threads, resolve_seed, stage, verbosity
 from .init import initial_layout
 from .neighbors import (DEFAULT_DISCONNECTION, METRIC_ALIASES, canonical_metric,
-                        nearest_neighbors, query_neighbors)
+                        nearest_neighbors, precomputed_knn_arrays, query_neighbors)
 
 # Metrics a continuous supervised target may use.
 TARGET_METRICS = {m for m in METRIC_ALIASES if m != "precomputed"}
@@ -136,6 +136,17 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         first occurrence, and :meth:`transform` queries only the distinct rows.
         Finding the duplicates sorts a copy of ``X`` (or hashes the rows of a
         sparse ``X``). Not available with ``metric="precomputed"``.
+    precomputed_knn : tuple (knn_indices, knn_dists[, knn_search_index]), default=None
+        The k nearest neighbours of every row of ``X``, computed beforehand (as
+        umap-learn's parameter): two arrays of shape (n_samples, k), ``k >=
+        n_neighbors``, rows sorted by distance, each point its own first
+        neighbour at distance 0, ``-1`` for a missing neighbour. The fit then runs
+        no neighbour search and uses the first ``n_neighbors`` columns; with fewer
+        columns it warns and searches. A third element (umap-learn's search index)
+        is accepted and ignored: :meth:`transform` still works, since it searches
+        the training rows. ``(None, None)`` and ``(None, None, None)`` mean None.
+        Not available with ``unique=True``. :func:`densumap.anndata.embed` passes
+        scanpy's stored neighbours here.
 
     Attributes
     ----------
@@ -231,6 +242,7 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         "target_weight": [Interval(Real, 0, 1, closed="both")],
         "transform_seed": ["random_state"],
         "unique": ["boolean"],
+        "precomputed_knn": [tuple, list, None],
     }
 
     def __init__(
@@ -266,6 +278,7 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         target_weight=0.5,
         transform_seed=42,
         unique=False,
+        precomputed_knn=None,
     ):
         self.n_neighbors = n_neighbors
         self.n_components = n_components
@@ -298,6 +311,7 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.target_weight = target_weight
         self.transform_seed = transform_seed
         self.unique = unique
+        self.precomputed_knn = precomputed_knn
 
     # ------------------------------------------------------------------ checks
     def _check_params(self):
@@ -328,6 +342,11 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         if self.target_metric != "categorical":
             _check_metric_kwds("target_metric", canonical_metric(self.target_metric),
                                self.target_metric_kwds)
+        if self.unique and _has_precomputed_knn(self.precomputed_knn):
+            raise ValueError(
+                "unique=True cannot be combined with precomputed_knn (its indices refer "
+                "to every row of X, duplicates included); use unique=False."
+            )
         if metric == "precomputed":
             if self.unique:
                 raise ValueError(
@@ -476,7 +495,11 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     # --------------------------------------------------------------- stages
     def _knn(self, X, metric, n_neighbors, seed):
-        indices, dists = nearest_neighbors(X, n_neighbors, metric, self.metric_kwds, seed)
+        given = precomputed_knn_arrays(self.precomputed_knn, X.shape[0], n_neighbors)
+        if given is None:
+            indices, dists = nearest_neighbors(X, n_neighbors, metric, self.metric_kwds, seed)
+        else:
+            indices, dists = given
         check_distance_scale(dists, metric)
         cut = self.disconnection_distance
         if cut is None:
@@ -794,6 +817,12 @@ def _checked_data(estimator, X, reset, ensure_min_samples, dtype=(np.float32, np
                 or "Unable to convert" in text):
             raise type(exc)(f"X must hold numbers only (ints, floats or bools): {text}") from exc
         raise
+
+
+def _has_precomputed_knn(knn):
+    """True unless ``knn`` is None or umap-learn's "nothing" tuple of Nones."""
+    return knn is not None and not (isinstance(knn, (tuple, list))
+                                    and all(part is None for part in knn))
 
 
 def _check_metric_kwds(name, metric, kwds):

@@ -225,3 +225,113 @@ def query_neighbors(train_X, X_new, n_neighbors, metric="euclidean", metric_kwds
     train_means, train_norms = _kd.row_stats(train_X, code)
     return _kd.query_knn(X_new, train_X, int(n_neighbors), code, p, new_means, new_norms,
                          train_means, train_norms)
+
+
+def precomputed_knn_arrays(precomputed_knn, n_samples, n_neighbors):
+    """Check a user's ``precomputed_knn`` and cut it to ``n_neighbors`` columns.
+
+    Parameters
+    ----------
+    precomputed_knn : None or tuple ``(knn_indices, knn_dists[, knn_search_index])``
+        As umap-learn's parameter of that name. ``knn_indices`` (integers) and
+        ``knn_dists`` (non-negative, finite) have shape (n_samples, k), each row
+        sorted by distance with the point itself in column 0 (a duplicate at
+        distance 0 may come first; the point is then moved to column 0); ``-1``
+        marks a missing neighbour. A third element (umap-learn's search index) is
+        accepted and not used: densumap's ``transform`` searches the training rows.
+        ``None``, ``(None, None)`` and ``(None, None, None)`` mean "search".
+    n_samples : int
+        Rows of the data being fitted.
+    n_neighbors : int
+        Neighbours the fit uses (the point itself included).
+
+    Returns
+    -------
+    None when there is nothing to use (no kNN given, or fewer than
+    ``n_neighbors`` columns: a ``UserWarning`` says so and the fit searches), else
+    ``(indices, distances)`` of shape (n_samples, n_neighbors), int32 and float32.
+
+    Raises
+    ------
+    ValueError
+        When the tuple or its arrays do not have the form above.
+    """
+    if precomputed_knn is None:
+        return None
+    if not isinstance(precomputed_knn, (tuple, list)) or len(precomputed_knn) not in (2, 3):
+        raise ValueError(
+            "precomputed_knn must be a tuple (knn_indices, knn_dists) or (knn_indices, "
+            f"knn_dists, knn_search_index); got {type(precomputed_knn).__name__}"
+            + (f" of length {len(precomputed_knn)}" if isinstance(precomputed_knn,
+                                                                  (tuple, list)) else "")
+            + "."
+        )
+    indices, dists = precomputed_knn[0], precomputed_knn[1]
+    if indices is None and dists is None:
+        return None
+    indices, dists = np.asarray(indices), np.asarray(dists)
+    if indices.ndim != 2 or indices.shape != dists.shape:
+        raise ValueError(
+            f"precomputed_knn[0] (indices) and precomputed_knn[1] (distances) must be 2-D "
+            f"arrays of the same shape (n_samples, k); got shapes {indices.shape} and "
+            f"{dists.shape}."
+        )
+    if indices.shape[0] != n_samples:
+        raise ValueError(
+            f"precomputed_knn has {indices.shape[0]} rows but X has {n_samples} samples; "
+            f"the kNN must be that of the data being fitted."
+        )
+    if indices.dtype.kind not in "iu":
+        raise ValueError(f"precomputed_knn[0] (indices) must hold integers; got dtype "
+                         f"{indices.dtype}.")
+    if dists.dtype.kind not in "iuf":
+        raise ValueError(f"precomputed_knn[1] (distances) must be numeric; got dtype "
+                         f"{dists.dtype}.")
+    k = indices.shape[1]
+    if k < n_neighbors:
+        warnings.warn(
+            f"precomputed_knn has {k} neighbours per point but n_neighbors={n_neighbors}; "
+            f"it is not used and the neighbours are searched instead.",
+            UserWarning, stacklevel=4,
+        )
+        return None
+    indices = indices.astype(np.int64, copy=False)
+    if indices.size and (indices.min() < -1 or indices.max() >= n_samples):
+        raise ValueError(
+            f"precomputed_knn[0] (indices) must lie in [0, {n_samples}) or be -1 "
+            f"(missing); found values from {indices.min()} to {indices.max()}."
+        )
+    dists = dists.astype(np.float32)
+    present = indices >= 0
+    if not np.all(np.isfinite(dists[present])) or np.any(dists[present] < 0):
+        raise ValueError("precomputed_knn[1] (distances) must be finite and non-negative.")
+    masked = np.where(present, dists, np.inf)
+    if np.any(np.diff(masked, axis=1) < 0):
+        row = int(np.nonzero(np.any(np.diff(masked, axis=1) < 0, axis=1))[0][0])
+        raise ValueError(
+            f"precomputed_knn rows must be sorted by increasing distance (missing "
+            f"neighbours, -1, last); row {row} is not."
+        )
+    rows = np.arange(n_samples)
+    is_self = indices == rows[:, None]
+    if not np.all(is_self.any(axis=1)):
+        row = int(np.nonzero(~is_self.any(axis=1))[0][0])
+        raise ValueError(
+            f"precomputed_knn must list each point as its own first neighbour (column 0, "
+            f"distance 0), as umap-learn's does; row {row} does not contain {row}. A "
+            f"graph without the points themselves (e.g. scanpy's obsp['distances']) "
+            f"needs them added: densumap.anndata does this."
+        )
+    self_at = is_self.argmax(axis=1)
+    if np.any(dists[rows, self_at] != 0):
+        raise ValueError("precomputed_knn gives some points a non-zero distance to themselves.")
+    if not present.all():
+        # A missing neighbour has no distance; give it the row's largest so that the
+        # row stays sorted and finite (its edge is dropped by the -1 in any case).
+        dists = np.where(present, dists, np.max(np.where(present, dists, 0), axis=1,
+                                                keepdims=True))
+    indices, dists = indices.astype(np.int32), np.ascontiguousarray(dists)
+    if np.any(self_at != 0):  # a duplicate at distance 0 came first
+        indices, dists = _self_first(indices, dists)
+    return (np.ascontiguousarray(indices[:, :n_neighbors]),
+            np.ascontiguousarray(dists[:, :n_neighbors]))
