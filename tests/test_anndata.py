@@ -262,15 +262,20 @@ def test_supervised_by_cell_type_separates_types(pbmc):
     # A fifth of the cells unlabelled (NaN): semi-supervised.
     adata.obs["partial"] = adata.obs["bulk_labels"].astype(object).where(
         np.arange(adata.n_obs) % 5 != 0)
-    plain = dad.embed(adata, key_added="plain", n_epochs=100, random_state=0)
-    sup = dad.embed(adata, target="partial", target_weight=0.9, key_added="sup", n_epochs=100,
-                    random_state=0)
-    assert adata.uns["sup"]["params"]["target"] == "partial"
-
     def acc(emb):
         return cross_val_score(KNeighborsClassifier(10), emb, labels, cv=5).mean()
 
-    assert acc(sup.embedding_) > acc(plain.embedding_) + 0.05
+    # The gain varies from seed to seed on 700 cells, so the test averages three.
+    gains = []
+    for seed in (0, 1, 2):
+        plain = dad.embed(adata, key_added="plain", random_state=seed)
+        sup = dad.embed(adata, target="partial", target_weight=0.9, key_added="sup",
+                        random_state=seed)
+        assert adata.uns["sup"]["params"]["target"] == "partial"
+        gains.append(acc(sup.embedding_) - acc(plain.embedding_))
+    print("supervised gains", gains)
+    assert min(gains) > 0.0
+    assert np.mean(gains) > 0.04
 
 
 # ------------------------------------------------------------------ transform
