@@ -461,9 +461,21 @@ def _graph_edges(umap_object, n):
 
 def _hammer_segments(emb, rows, cols, weights):
     """Bundled edges as segments, with datashader's hammer bundling."""
-    _common.require("skimage", "connectivity(edge_bundling='hammer')")
-    pd = _common.require("pandas", "connectivity(edge_bundling='hammer')")
-    bd = _common.require("datashader.bundling", "connectivity(edge_bundling='hammer')")
+    import importlib
+
+    missing = []
+    for module in ("datashader.bundling", "pandas", "skimage"):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing.append(module.split(".")[0].replace("skimage", "scikit-image"))
+    if missing:
+        raise ImportError(
+            "connectivity(edge_bundling='hammer') needs datashader, pandas and "
+            f"scikit-image ({', '.join(missing)} missing): pip install 'densumap[plot]'."
+        )
+    pd = importlib.import_module("pandas")
+    bd = importlib.import_module("datashader.bundling")
     if len(weights) > 100_000:
         warnings.warn(
             f"connectivity(): hammer edge bundling of {len(weights)} edges takes long; "
