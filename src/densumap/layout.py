@@ -76,21 +76,21 @@ def _renumber(graph, embedding, target, perm):
     return graph, np.ascontiguousarray(embedding[perm]), target
 
 
-def _sweep_epoch(pool, pos, snapshot, sched, sweep, p, dens, row_keys, neg_inv):
+def _sweep_epoch(pool, orders, pos, snapshot, sched, sweep, p, dens, row_keys, neg_inv):
     """One DensMAP epoch, the parts of each level shared out to ``pool``'s threads.
 
     Threads take the next part as they become free (the kernel releases the GIL), and
     a thread with nothing left sleeps instead of spinning: with another program on the
     machine, the thread that has lost its core then delays the sweep by the part it is
     in, not by a fixed share of the work (BENCHMARKS.md, busy machine).  Without a pool
-    the same parts run in the same order on this thread.
+    the same parts run in the same order on this thread. ``orders[level]`` lists the
+    parts of each level in the order threads take them (:func:`dispatch_order`).
     """
     if pool is None:
         sgd_sweep_epoch(pos, snapshot, sched, sweep, p, dens, row_keys, neg_inv)
         return
-    n_parts = sweep.bounds.shape[0] - 1
     for level in range(sweep.n_levels):
-        parts = iter(dispatch_order(sweep, level))
+        parts = iter(orders[level])
         lock = threading.Lock()
 
         def work(level=level, parts=parts, lock=lock):
@@ -216,6 +216,7 @@ def _epochs(work, graph, sched, params, useed, target, sweep, row_keys, pool, pr
     n = work.shape[0]
     swept = sweep is not None
     snapshot = np.empty_like(work)
+    orders = [] if sweep is None else [dispatch_order(sweep, lv) for lv in range(sweep.n_levels)]
     w = graph.data.astype(np.float64)
     mu_tot = float(w.sum()) if w.size else 0.0
     mu_max = float(w.max()) if w.size else 1.0
@@ -238,7 +239,7 @@ def _epochs(work, graph, sched, params, useed, target, sweep, row_keys, pool, pr
         p = SGDParams(params.a, params.b, params.repulsion_strength, alpha,
                       1.0 if swept else 2.0, epoch, useed, n, True, neg_blocks)
         if swept:
-            _sweep_epoch(pool, work, negatives, sched, sweep, p, dens, row_keys, neg_inv)
+            _sweep_epoch(pool, orders, work, negatives, sched, sweep, p, dens, row_keys, neg_inv)
         else:
             sgd_epoch(work, snapshot, sched, p, dens, row_keys, negatives, neg_inv)
         if progress is not None:
