@@ -11,7 +11,7 @@ from ._kernels.density import vertex_terms
 from ._kernels.graph import shuffle_rows
 from ._kernels.rng import hash_keys
 from ._kernels.sgd import (NO_DENSITY, DensityTerms, EdgeSchedule, LevelSweep, SGDParams,
-                           sgd_epoch, sgd_sweep_epoch, sweep_part)
+                           sgd_epoch, sweep_part)
 from .density import correlation_state
 from .partition import bisect, dispatch_order, level_rows, n_levels_for
 
@@ -87,7 +87,13 @@ def _sweep_epoch(pool, orders, pos, snapshot, sched, sweep, p, dens, row_keys, n
     parts of each level in the order threads take them (:func:`dispatch_order`).
     """
     if pool is None:
-        sgd_sweep_epoch(pos, snapshot, sched, sweep, p, dens, row_keys, neg_inv)
+        # The same compiled kernel as the threads run, part by part: a kernel that
+        # looped over the parts itself would be a second compilation of the row
+        # kernel, whose vectorised sums the compiler may order differently.
+        for level in range(sweep.n_levels):
+            for q in orders[level]:
+                sweep_part(pos, snapshot, sched, p, dens, row_keys, sweep, level, q, neg_inv)
+        sweep_part(pos, snapshot, sched, p, dens, row_keys, sweep, sweep.n_levels, 0, neg_inv)
         return
     for level in range(sweep.n_levels):
         parts = iter(orders[level])
