@@ -359,7 +359,11 @@ def _sweep_rows(r0, r1, level, row_level, scratch, pos, snapshot, indptr, indice
                  gamma, alpha, attract_scale, True, n, neg_lo, neg_n, self_k, terms, dscale)
 
 
-@kernel(fastmath=True)
+# error_model="numpy": no zero test before each division (every divisor here is
+# positive), as in the parallel kernels, whose loop bodies numba compiles that way. With
+# Python's error model the tests kept the batch of negatives from being vectorised and
+# the sweep ran at half the speed of the parallel epoch on one thread (BENCHMARKS.md).
+@kernel(fastmath=True, error_model="numpy")
 def sweep_part(pos, snapshot, sched, p, dens, row_keys, sweep, level, q, neg_inv):
     """The rows of level ``level`` in part ``q`` of that level, one after another.
 
