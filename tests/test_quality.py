@@ -114,3 +114,21 @@ def test_blocked_negative_sampling_keeps_quality(digits, monkeypatch):
     monkeypatch.setattr(layout, "_NEG_BLOCK_FLOATS", 2 ** 17)
     plain = densumap.UMAP(random_state=42).fit(X).embedding_
     assert not np.array_equal(plain, blocked["umap"])  # the blocks were in effect
+
+
+def test_locality_order_keeps_quality(digits, monkeypatch):
+    """Large plain-UMAP fits renumber the vertices in Z-order of the initial layout
+    (``partition.locality_order``). Forced here on digits: a permutation, the thread
+    count still changes nothing, and the quality stays."""
+    import densumap.layout as layout
+    from densumap.partition import locality_order
+
+    X, y = digits
+    perm = locality_order(np.random.default_rng(0).normal(size=(X.shape[0], 2)))
+    assert np.array_equal(np.sort(perm), np.arange(X.shape[0]))
+    monkeypatch.setattr(layout, "LOCALITY_MIN", 1000)
+    one = densumap.UMAP(random_state=42, n_jobs=1).fit(X).embedding_
+    two = densumap.UMAP(random_state=42, n_jobs=2).fit(X).embedding_
+    assert np.array_equal(one, two)
+    assert knn_accuracy(one, y) >= 0.965
+    assert trust(X, one) >= 0.97

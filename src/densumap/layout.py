@@ -13,7 +13,8 @@ from ._kernels.rng import hash_keys
 from ._kernels.sgd import (NO_DENSITY, DensityTerms, EdgeSchedule, LevelSweep, SGDParams,
                            sgd_epoch, sweep_part)
 from .density import correlation_state
-from .partition import bisect, dispatch_order, level_rows, n_levels_for
+from .partition import (LOCALITY_MIN, bisect, dispatch_order, level_rows, locality_order,
+                        n_levels_for)
 
 logger = logging.getLogger(__name__)
 
@@ -194,7 +195,19 @@ def optimize_layout(embedding, graph, params, seed, target=None, progress=None):
         perm = plan.perm
         graph, work, target = _renumber(graph, embedding, target, perm)
         row_keys = perm.astype(np.uint64)  # each vertex's stream keyed by its own index
+    elif n >= LOCALITY_MIN:
+        # Plain UMAP on a large graph: vertices renumbered in Z-order of the initial
+        # layout, so that each row's neighbours are near it in memory.
+        perm = locality_order(embedding)
+        if target is None:
+            graph = graph[perm][:, perm].tocsr()
+            graph.sort_indices()
+            work = np.ascontiguousarray(embedding[perm])
+        else:
+            graph, work, target = _renumber(graph, embedding, target, perm)
+        row_keys = perm.astype(np.uint64)
     else:
+        perm = None
         graph = graph.copy()
         work = embedding
         row_keys = np.arange(n, dtype=np.uint64)
@@ -212,7 +225,7 @@ def optimize_layout(embedding, graph, params, seed, target=None, progress=None):
         pool = _sweep_pool(swept, stack)
         _epochs(work, graph, sched, params, np.uint64(seed), target,
                 sweep if swept else None, row_keys, pool, progress)
-    if swept:
+    if perm is not None:
         embedding[perm] = work
     return embedding
 
