@@ -17,10 +17,9 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from . import alignment, density, graph as graph_mod, layout
+from . import _aligned_slices as slices_mod, alignment
 from ._runtime import epoch_progress, numba_threads, resolve_seed, stage, verbosity
 from .estimator import UMAP
-from .init import initial_layout
 
 # Parameters that may be given per slice (a list or tuple with an entry for every
 # slice, entry i for slice i), as in umap-learn, plus DensMAP's.
@@ -350,108 +349,6 @@ class AlignedUMAP(BaseEstimator):
             )
         return int(window_size)
 
-    # ------------------------------------------------------------------ stages
-    def _validate_slice(self, s, X, y, seed, overrides=None):
-        """Check slice ``s`` with its own UMAP (whose errors name parameter and value).
-
-        Returns the dict of what :meth:`_build_slice` needs.
-        """
-        m = self._slice_model(s, seed, overrides)
-        try:
-            m._check_params()
-            X, metric = m._validate_input(X)
-            target = m._validate_target(y, X.shape[0])
-            X_fit, target = m._deduplicate(X, target)
-            n_neighbors = m._check_data_dependent(X, X_fit.shape[0])
-        except (TypeError, ValueError) as exc:
-            raise type(exc)(f"slice {s}: {exc}") from exc
-        return dict(model=m, X=X, X_fit=X_fit, metric=metric, y=target,
-                    n_neighbors=n_neighbors, seed=seed)
-
-    def _build_slice(self, s, prep):
-        """Graph, density target and layout parameters of slice ``s``, in ``prep``.
-
-        The steps of :meth:`densumap.UMAP.fit` before the optimisation.
-        """
-        m, X_fit, metric, target = prep["model"], prep["X_fit"], prep["metric"], prep["y"]
-        n_neighbors, seed = prep["n_neighbors"], prep["seed"]
-        m.n_neighbors_ = n_neighbors
-        m.n_epochs_ = self.n_epochs_
-        if m.a is None or m.b is None:
-            m.a_, m.b_ = graph_mod.find_ab_params(m.spread, m.min_dist)
-        else:
-            m.a_, m.b_ = float(m.a), float(m.b)
-        with stage(f"slice {s}: nearest neighbours"):
-            knn = m._knn(X_fit, metric, n_neighbors, seed)
-        with stage(f"slice {s}: fuzzy graph"):
-            m.graph_, m._sigmas, m._rhos = graph_mod.fuzzy_simplicial_set(
-                knn[0], knn[1], n_neighbors, m.set_op_mix_ratio, m.local_connectivity)
-        epochs = max(self.n_epochs_, 1)
-        data_lgraph = graph_mod.layout_graph(m.graph_, epochs)
-        lgraph = data_lgraph
-        if target is not None:
-            m.graph_ = m._supervise(m.graph_, target, n_neighbors, seed)
-            lgraph = graph_mod.layout_graph(m.graph_, epochs)
-        dens_target = None
-        if m.densmap or m.output_dens:
-            dens_target = density.density_target(data_lgraph, knn[0], knn[1])
-        params = layout.LayoutParams(
-            n_epochs=self.n_epochs_, a=m.a_, b=m.b_, learning_rate=m.learning_rate,
-            repulsion_strength=m.repulsion_strength,
-            negative_sample_rate=m.negative_sample_rate,
-            dens_lambda=m.dens_lambda if m.densmap else 0.0,
-            dens_frac=m.dens_frac if m.densmap else 0.0, dens_var_shift=m.dens_var_shift)
-        prep.update(knn=knn, lgraph=lgraph, data_lgraph=data_lgraph, target=dens_target,
-                    params=params)
-        return prep
-
-    @staticmethod
-    def _initial(prep):
-        m = prep["model"]
-        init = m.init
-        if isinstance(init, np.ndarray) and m.unique_index_ is not None:
-            init = init[m.unique_index_]
-        X = None if prep["metric"] == "precomputed" else prep["X_fit"]
-        rng = np.random.default_rng(prep["seed"])
-        return initial_layout(init, m.graph_, X, m.n_components, rng, prep["seed"])
-
-    @staticmethod
-    def _n_fit(m, X):
-        return X.shape[0] if m.unique_index_ is None else m.unique_index_.size
-
-    def _relation(self, relation, prep_from, prep_to, name):
-        """Checked relation dict -> binary matrix over the two slices' distinct rows."""
-        m_from, m_to = prep_from["model"], prep_to["model"]
-        keys, values = alignment.relation_pairs(relation, prep_from["X"].shape[0],
-                                                prep_to["X"].shape[0], name)
-        return alignment.relation_matrix(
-            keys, values, self._n_fit(m_from, prep_from["X"]), self._n_fit(m_to, prep_to["X"]),
-            m_from.unique_inverse_, m_to.unique_inverse_)
-
-    def _problem(self, prep, embedding):
-        target = prep["target"] if prep["model"].densmap else None
-        return alignment.SliceProblem(embedding, prep["lgraph"], prep["params"], target)
-
-    def _finish(self, prep, emb):
-        """Give slice's UMAP its aligned embedding and what transform needs."""
-        m = prep["model"]
-        knn_indices, knn_dists = prep["knn"]
-        m.embedding_ = emb
-        if m.output_dens:
-            m.rad_orig_ = prep["target"].log_radii
-            m.rad_emb_ = density.embedding_log_radii(prep["data_lgraph"], emb, knn_indices)
-        m._density_relation = None
-        if m.densmap:
-            m._density_relation = density.training_density_relation(
-                knn_indices, knn_dists, m._sigmas, m._rhos, emb)
-        if m.unique_index_ is not None and m.unique_index_.size < prep["X"].shape[0]:
-            inverse = m.unique_inverse_
-            m.embedding_ = m.embedding_[inverse]
-            if m.output_dens:
-                m.rad_orig_, m.rad_emb_ = m.rad_orig_[inverse], m.rad_emb_[inverse]
-        m._train_X = None if prep["metric"] == "precomputed" else prep["X_fit"]
-        return m
-
     def _slice_seed(self, s):
         return int(np.random.SeedSequence([self._seed, s]).generate_state(1)[0] & 0x7FFFFFFF)
 
@@ -497,18 +394,19 @@ class AlignedUMAP(BaseEstimator):
         self._seed = resolve_seed(self.random_state)
         with numba_threads(self.n_jobs), verbosity(self.verbose):
             # Every slice and relation is checked before the first neighbour search.
-            preps = [self._validate_slice(s, slices[s], targets[s], self._slice_seed(s))
-                     for s in range(S)]
-            rel = [self._relation(rel_dicts[s], preps[s], preps[s + 1], f"relations[{s}]")
+            fits = [slices_mod.validate(self._slice_model(s, self._slice_seed(s)), s,
+                                        slices[s], targets[s], self._slice_seed(s))
+                    for s in range(S)]
+            rel = [slices_mod.relation(rel_dicts[s], fits[s], fits[s + 1], f"relations[{s}]")
                    for s in range(S - 1)]
-            preps = [self._build_slice(s, p) for s, p in enumerate(preps)]
+            fits = [slices_mod.build(f, s, self.n_epochs_) for s, f in enumerate(fits)]
             self._rel = rel
             with stage("initialisation"):
-                inits = self._aligned_inits(preps)
+                inits = self._aligned_inits(fits)
             starts = np.concatenate([[0], np.cumsum([e.shape[0] for e in inits])])
-            links = alignment.window_links(self._rel, [p["model"].graph_ for p in preps],
+            links = alignment.window_links(self._rel, [f.model.graph_ for f in fits],
                                            starts, window, float(self.alignment_regularisation))
-            problems = [self._problem(p, e) for p, e in zip(preps, inits)]
+            problems = [slices_mod.problem(f, e) for f, e in zip(fits, inits)]
             progress, close = epoch_progress(self.verbose, self.n_epochs_)
             with stage("aligned optimisation"):
                 try:
@@ -516,16 +414,16 @@ class AlignedUMAP(BaseEstimator):
                                                       self._seed, 0, progress)
                 finally:
                     close()
-        self.mappers_ = [self._finish(p, e) for p, e in zip(preps, embs)]
+        self.mappers_ = [slices_mod.finish(f, e) for f, e in zip(fits, embs)]
         self.dict_relations_ = [dict(r) for r in rel_dicts]
         self._publish()
         return self
 
-    def _aligned_inits(self, preps):
+    def _aligned_inits(self, fits):
         """Each slice's initial layout, string inits rotated onto the previous slice."""
         inits = []
-        for s, prep in enumerate(preps):
-            emb = self._initial(prep)
+        for s, fit in enumerate(fits):
+            emb = slices_mod.initial(fit)
             if s > 0 and isinstance(self.init, str):
                 pairs = self._rel[s - 1].tocoo()
                 emb = alignment.procrustes_onto(inits[-1], emb, pairs.row.astype(np.int64),
@@ -584,29 +482,30 @@ class AlignedUMAP(BaseEstimator):
         s_new = self.n_models_
         last = self.mappers_[-1]
         with numba_threads(self.n_jobs), verbosity(self.verbose):
-            prep = self._validate_slice(s_new, X, y, self._slice_seed(s_new), slice_params)
+            seed = self._slice_seed(s_new)
+            fit = slices_mod.validate(self._slice_model(s_new, seed, slice_params), s_new, X,
+                                      y, seed)
             keys, values = alignment.relation_pairs(
-                relations, prep["X"].shape[0], last.embedding_.shape[0], "relations")
-            prep = self._build_slice(s_new, prep)
-            m = prep["model"]
+                relations, fit.n_rows, last.embedding_.shape[0], "relations")
+            fit = slices_mod.build(fit, s_new, self.n_epochs_)
+            m = fit.model
             prev_fit = last._fitted_embedding()
-            rel = alignment.relation_matrix(values, keys, prev_fit.shape[0],
-                                            self._n_fit(m, prep["X"]),
+            rel = alignment.relation_matrix(values, keys, prev_fit.shape[0], fit.n_fit,
                                             last.unique_inverse_, m.unique_inverse_)
             pairs = rel.tocoo()
             if pairs.nnz:
-                rng = np.random.default_rng(prep["seed"])
+                rng = np.random.default_rng(seed)
                 init = alignment.init_from_previous(prev_fit, m.graph_,
                                                     pairs.col.astype(np.int64),
                                                     pairs.row.astype(np.int64), rng)
             else:
-                init = self._initial(prep)
+                init = slices_mod.initial(fit)
             rels = self._rel + [rel]
             frozen = [alignment.SliceProblem(
                 np.ascontiguousarray(old._fitted_embedding(), dtype=np.float32),
-                _empty_graph(old._fitted_embedding().shape[0]), prep["params"], None)
+                _empty_graph(old._fitted_embedding().shape[0]), fit.params, None)
                 for old in self.mappers_]
-            problems = frozen + [self._problem(prep, init)]
+            problems = frozen + [slices_mod.problem(fit, init)]
             starts = np.concatenate([[0], np.cumsum([p.embedding.shape[0] for p in problems])])
             graphs = [old.graph_ for old in self.mappers_] + [m.graph_]
             links = alignment.window_links(rels, graphs, starts, window,
@@ -615,11 +514,11 @@ class AlignedUMAP(BaseEstimator):
             with stage("aligned update"):
                 try:
                     embs = alignment.optimize_aligned(problems, links, self.n_epochs_,
-                                                      self._slice_seed(s_new), s_new, progress)
+                                                      seed, s_new, progress)
                 finally:
                     close()
         self._rel = rels
-        self.mappers_ = self.mappers_ + [self._finish(prep, embs[-1])]
+        self.mappers_ = self.mappers_ + [slices_mod.finish(fit, embs[-1])]
         self.dict_relations_ = self.dict_relations_ + [dict(relations)]
         self._publish()
         return self
