@@ -156,6 +156,11 @@ def test_update_takes_per_slice_parameters(doc_slices):
     assert model.n_neighbors == [10, 12]  # the hyper-parameter is not rewritten
     with pytest.raises(TypeError, match="cannot vary per slice: \\['metric'\\]"):
         model.update(slices[3], relations={0: STEP}, metric="cosine")
+    # init arrays for the fitted slices; the added slice has no relation at all.
+    inits = [np.random.default_rng(s).uniform(0, 10, (SIZE, 2)) for s in range(2)]
+    model = umap.AlignedUMAP(init=inits, n_epochs=10, random_state=0)
+    model.fit(slices[:2], relations=relations[:1]).update(slices[2], relations={})
+    assert model.mappers_[2].init == "spectral" and np.all(np.isfinite(model.embeddings_[2]))
 
 
 def test_varying_parameters_over_the_same_data(doc_slices):

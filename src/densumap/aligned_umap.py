@@ -62,7 +62,10 @@ class AlignedUMAP(BaseEstimator):
         A string initialises every slice that way, each then rotated (or
         reflected) and shifted onto the previous one on their related points
         (orthogonal Procrustes). A list gives each slice's initial positions, shape
-        ``(n_samples_i, n_components)``, used as they are.
+        ``(n_samples_i, n_components)``, used as they are. A slice added by
+        :meth:`update` starts from the positions of its related points in the last
+        slice whatever ``init`` is (with no related point at all, from its own
+        ``init``: the string, or "spectral" for a list).
     alignment_regularisation : float, default=0.01
         Strength of the pull between related points of different slices. Large
         values keep related points nearly on top of each other at the cost of each
@@ -289,7 +292,11 @@ class AlignedUMAP(BaseEstimator):
         params.update({name: getattr(self, name) for name in SHARED})
         accepted = UMAP().get_params()
         params.update({name: getattr(self, name) for name in COMPAT_ONLY if name in accepted})
-        init = self.init[s] if isinstance(self.init, (list, tuple)) else self.init
+        init = self.init
+        if isinstance(init, (list, tuple)):
+            # A slice added by update() beyond the list starts from its relations
+            # (or, with none, from a spectral layout).
+            init = init[s] if s < len(init) else "spectral"
         params.update(init=init, n_epochs=self.n_epochs, random_state=seed)
         return UMAP(**params)
 
