@@ -38,7 +38,7 @@ from numba import prange
 
 from ._config import kernel
 from .rng import stream_start
-from .sgd import _ROW_BLOCK, _sgd_row
+from .sgd import _NB, _ROW_BLOCK, _sgd_row
 
 # Largest fraction of the way to its related points that a point moves in one epoch.
 _MAX_PULL = 0.5
@@ -131,7 +131,7 @@ def aligned_epoch(head, tail, sched, slices, links, dens, epoch, seed, row_lo, r
     dim = head.shape[1]
     n_blocks = (row_hi - row_lo + _ROW_BLOCK - 1) // _ROW_BLOCK
     for blk in prange(n_blocks):
-        scratch = np.empty((2, dim), dtype=np.float32)
+        scratch = np.empty((5, max(dim, _NB)), dtype=np.float32)
         acc = np.empty(dim, dtype=np.float64)
         first = row_lo + blk * _ROW_BLOCK
         for i in range(first, min(row_hi, first + _ROW_BLOCK)):
