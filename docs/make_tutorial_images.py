@@ -79,7 +79,8 @@ def run_blocks(blocks, images_dir, namespace=None, echo=print):
     -------
     namespace : dict
         The variables the page defined.
-    timings : list of (last line of the block, seconds, 1-minute load average before it)
+    timings : list of (last line of the block, wall seconds, CPU seconds of this process
+        (all its threads), 1-minute load average before the block)
     """
     import matplotlib
 
@@ -95,13 +96,14 @@ def run_blocks(blocks, images_dir, namespace=None, echo=print):
         echo("\n>>> " + "\n... ".join(code.rstrip().splitlines()))
         before = set(plt.get_fignums())
         load = os.getloadavg()[0]
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         value = _run_cell(code, namespace)
         seconds = time.perf_counter() - start
-        timings.append((last_line, seconds, load))
+        cpu = time.process_time() - cpu_start
+        timings.append((last_line, seconds, cpu, load))
         if value is not None:
             echo(repr(value))
-        echo(f"# {seconds:.1f} s (1-min load average before: {load:.2f})")
+        echo(f"# {seconds:.1f} s wall, {cpu:.1f} s CPU (1-min load average before: {load:.2f})")
         new = [n for n in plt.get_fignums() if n not in before]
         if len(new) != len(images):
             raise RuntimeError(
@@ -110,7 +112,7 @@ def run_blocks(blocks, images_dir, namespace=None, echo=print):
         for num, name in zip(new, images):
             fig = plt.figure(num)
             path = images_dir / name
-            fig.savefig(path, facecolor=fig.get_facecolor(), dpi=min(fig.dpi, 80))
+            fig.savefig(path, facecolor=fig.get_facecolor())
             plt.close(fig)
             echo(f"# wrote {path} ({path.stat().st_size // 1024} KB)")
     return namespace, timings
@@ -179,9 +181,9 @@ def main():
     namespace, timings = run_blocks(blocks, args.images,
                                     echo=lambda s: print(s, flush=True))
 
-    print("\n# block times (s) and the 1-minute load average before each block")
-    for last_line, seconds, load in timings:
-        print(f"# {seconds:8.1f}  load {load:4.2f}  {last_line}")
+    print("\n# block times: wall s, CPU s (all threads), 1-minute load average before")
+    for last_line, seconds, cpu, load in timings:
+        print(f"# {seconds:8.1f} {cpu:8.1f}  load {load:5.2f}  {last_line}")
     if not args.no_measure:
         print("\n# quality, as benchmarks/run.py measures it (5,000-point sample)")
         for name, q in _measure(namespace, data, target):
