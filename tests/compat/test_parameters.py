@@ -124,8 +124,6 @@ def brightness_angle_dist(a, b):
     return np.sqrt(d * d + ((a[0] + a[1] + a[2]) - (b[0] + b[1] + b[2])) ** 2 / 9.0)
 
 
-@pytest.mark.xfail(reason="needs metric= a numba function (issue 13 custom metrics, "
-                          "other branch)", raises=ValueError, strict=False)
 def test_custom_metrics(colour_cube):
     data = colour_cube
     fits = {}
