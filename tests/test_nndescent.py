@@ -293,7 +293,12 @@ def test_probe_leaves_an_easy_search_alone(hard, caplog):
     assert "heaps of 15" in caplog.text and "heaps of 24" not in caplog.text
 
 
-def test_widened_search_independent_of_thread_count(hard, caplog):
+@pytest.mark.parametrize("skip_first", [False, True])
+def test_widened_search_independent_of_thread_count(hard, caplog, monkeypatch, skip_first):
+    import densumap.nndescent as nd
+
+    if skip_first:  # the trees' graph counts as hopeless: straight to the wide descent
+        monkeypatch.setattr(nd, "_FOREST_HARD", 0.99)
     threads = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
@@ -305,3 +310,5 @@ def test_widened_search_independent_of_thread_count(hard, caplog):
     finally:
         numba.set_num_threads(threads)
     assert np.array_equal(one[0], two[0]) and np.array_equal(one[1], two[1])
+    assert ("heaps of 15" in caplog.text) != skip_first
+    assert _sampled_recall(hard, one[0]) >= 0.95
