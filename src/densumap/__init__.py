@@ -16,7 +16,8 @@ __version__ = "0.1.0"
 __all__ = ["UMAP", "save", "load", "plot", "datasets", "__version__"]
 
 _SUBMODULES = {"plot", "datasets", "estimator", "neighbors", "graph", "density", "init",
-               "layout", "transform", "cli", "dask", "persist", "anndata", "partition"}
+               "layout", "transform", "cli", "dask", "persist", "anndata", "partition",
+               "umap_", "utils", "compose", "update"}
 
 
 def __getattr__(name):

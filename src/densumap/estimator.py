@@ -9,8 +9,11 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _blocks, density, graph as graph_mod, layout, transform as transform_mod
 from ._input import check_distance_scale, check_value_range, unique_rows
-from ._runtime import epoch_progress, numba_threads, resolve_seed, stage, verbosity
+from ._model_ops import ModelOpsMixin
+from ._runtime import (check_tqdm_kwds, epoch_progress, numba_threads, resolve_seed, stage,
+                       verbosity)
 from .init import initial_layout
+from .layout import default_n_epochs
 from .neighbors import (DEFAULT_DISCONNECTION, METRIC_ALIASES, canonical_metric,
                         nearest_neighbors, precomputed_knn_arrays, query_neighbors)
 
@@ -22,20 +25,7 @@ TARGET_METRICS = {m for m in METRIC_ALIASES if m != "precomputed"}
 METRIC_KWDS = {"minkowski": {"p"}}
 
 
-def default_n_epochs(n_samples, densmap):
-    """500 epochs up to 10,000 samples, else 200, with or without DensMAP.
-
-    umap-learn adds 200 epochs for DensMAP, doubling its cost at 70,000 points.
-    Without them densumap's DensMAP still meets its quality targets against
-    umap-learn's 400-epoch fit (70,000 Fashion-MNIST images, seeded: kNN accuracy
-    0.748 vs 0.750, trustworthiness 0.946 vs 0.953, density correlation 0.714 vs
-    0.722; with 400 epochs densumap gets 0.747 / 0.948 / 0.726; BENCHMARKS.md).
-    ``n_epochs=400`` restores umap-learn's schedule.
-    """
-    return 500 if n_samples <= 10_000 else 200
-
-
-class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class UMAP(ModelOpsMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Uniform Manifold Approximation and Projection, with optional DensMAP.
 
     The parameters, their names and defaults follow umap-learn, so that
@@ -61,8 +51,8 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     n_epochs : int, default=None
         Optimisation epochs; None means 500 up to 10,000 samples, else 200, with
         or without DensMAP (umap-learn adds 200 for DensMAP: pass them explicitly to
-        get its schedule; see :func:`default_n_epochs`). The resolved value is
-        ``n_epochs_``.
+        get its schedule; see :func:`densumap.layout.default_n_epochs`). The resolved
+        value is ``n_epochs_``.
     learning_rate : float, default=1.0
         Initial SGD step, decayed linearly to 0.
     init : {"spectral", "pca", "random"} or ndarray of shape (n_samples, n_components), default="spectral"
@@ -136,7 +126,8 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         first occurrence, and :meth:`transform` queries only the distinct rows.
         Finding the duplicates sorts a copy of ``X`` (or hashes the rows of a
         sparse ``X``). Not available with ``metric="precomputed"``.
-    precomputed_knn : tuple (knn_indices, knn_dists[, knn_search_index]), default=None
+    precomputed_knn : tuple (knn_indices, knn_dists[, knn_search_index]), \
+default=(None, None, None)
         The k nearest neighbours of every row of ``X``, computed beforehand (as
         umap-learn's parameter): two arrays of shape (n_samples, k), ``k >=
         n_neighbors``, rows sorted by distance, each point its own first
@@ -146,7 +137,34 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         is accepted and ignored: :meth:`transform` still works, since it searches
         the training rows. ``(None, None)`` and ``(None, None, None)`` mean None.
         Not available with ``unique=True``. :func:`densumap.anndata.embed` passes
-        scanpy's stored neighbours here.
+        scanpy's stored neighbours here, and :func:`densumap.umap_.nearest_neighbors`
+        computes them as ``fit`` would.
+    low_memory : bool, default=True
+        Only for sparse ``X`` searched approximately (more than 4,096 rows, or
+        ``force_approximation_algorithm``): passed to pynndescent, whose
+        ``low_memory=False`` is faster and uses more memory (its neighbours may
+        differ slightly). Dense data always uses densumap's own search, whose
+        working memory is already bounded (uint16 codes of the rows, a fixed-size
+        buffer of candidate offers); there the flag has no effect.
+    tqdm_kwds : dict, default=None
+        Keyword arguments of the tqdm progress bars over epochs (``desc``,
+        ``bar_format``, ``file``, ...; not ``total`` or ``iterable``). Bars are shown
+        when ``verbose``; a ``"disable"`` key decides instead when given.
+    transform_mode : {"embedding", "graph"}, default="embedding"
+        "graph" makes the model a graph builder, as in umap-learn: ``fit`` stops
+        after the fuzzy graph (no ``embedding_``), ``fit_transform`` returns
+        ``graph_`` and :meth:`transform` the new points' membership graph, a CSR
+        matrix of shape (n_new, n_fitted) (see :meth:`transform`).
+    angular_rp_forest : bool, default=False
+        Accepted for umap-learn compatibility; no effect. densumap's search
+        already splits on angles for "cosine" and "correlation" (it normalises the
+        rows), and umap-learn 0.5.12 does not use the flag either.
+    force_approximation_algorithm : bool, default=False
+        Use the approximate neighbour search even for data of 4,096 rows or fewer,
+        which otherwise get the exact one.
+    transform_queue_size : float, default=4.0
+        Accepted for umap-learn compatibility; no effect: :meth:`transform` finds
+        the exact nearest training rows, so there is no search queue to size.
 
     Attributes
     ----------
@@ -154,6 +172,15 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     graph_ : scipy.sparse.csr_matrix of shape (n_samples, n_samples)
         Symmetric fuzzy graph (memberships); of shape (n_unique, n_unique), over
         the distinct rows ``X[unique_index_]``, with ``unique=True``.
+    graph_dists_ : scipy.sparse.csr_matrix, same shape as ``graph_``, float32
+        Input-space distance of every edge of the data's fuzzy graph: for each
+        pair ``(i, j)`` joined in it (``j`` among the nearest neighbours of ``i``
+        or ``i`` among those of ``j``), their distance in the input metric. In an
+        unsupervised fit its structure is that of ``graph_`` entry for entry
+        (same ``indices`` and ``indptr``; a distance of 0 between identical rows
+        is stored explicitly); a supervised fit keeps the data graph's edges,
+        before the intersection with the labels. umap-learn builds it only for
+        DensMAP/``output_dens``; densumap always does. None for a composed model.
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,), str
         Only when ``X`` was a pandas DataFrame with string column names.
@@ -243,6 +270,12 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         "transform_seed": ["random_state"],
         "unique": ["boolean"],
         "precomputed_knn": [tuple, list, None],
+        "low_memory": ["boolean"],
+        "tqdm_kwds": [dict, None],
+        "transform_mode": [StrOptions({"embedding", "graph"})],
+        "angular_rp_forest": ["boolean"],
+        "force_approximation_algorithm": ["boolean"],
+        "transform_queue_size": [Interval(Real, 0, None, closed="neither")],
     }
 
     def __init__(
@@ -278,7 +311,13 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         target_weight=0.5,
         transform_seed=42,
         unique=False,
-        precomputed_knn=None,
+        precomputed_knn=(None, None, None),
+        low_memory=True,
+        tqdm_kwds=None,
+        transform_mode="embedding",
+        angular_rp_forest=False,
+        force_approximation_algorithm=False,
+        transform_queue_size=4.0,
     ):
         self.n_neighbors = n_neighbors
         self.n_components = n_components
@@ -312,6 +351,12 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.transform_seed = transform_seed
         self.unique = unique
         self.precomputed_knn = precomputed_knn
+        self.low_memory = low_memory
+        self.tqdm_kwds = tqdm_kwds
+        self.transform_mode = transform_mode
+        self.angular_rp_forest = angular_rp_forest
+        self.force_approximation_algorithm = force_approximation_algorithm
+        self.transform_queue_size = transform_queue_size
 
     # ------------------------------------------------------------------ checks
     def _check_params(self):
@@ -332,6 +377,7 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 f"{self.output_metric!r}."
             )
         self._validate_params()
+        check_tqdm_kwds(self.tqdm_kwds)
         if self.min_dist > self.spread:
             raise ValueError(
                 f"min_dist must not exceed spread; got min_dist={self.min_dist}, "
@@ -494,10 +540,13 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return values.reshape(n_samples, -1)
 
     # --------------------------------------------------------------- stages
-    def _knn(self, X, metric, n_neighbors, seed):
-        given = precomputed_knn_arrays(self.precomputed_knn, X.shape[0], n_neighbors)
+    def _knn(self, X, metric, n_neighbors, seed, precomputed_knn=None):
+        given = precomputed_knn_arrays(precomputed_knn, X.shape[0], n_neighbors)
         if given is None:
-            indices, dists = nearest_neighbors(X, n_neighbors, metric, self.metric_kwds, seed)
+            indices, dists = nearest_neighbors(
+                X, n_neighbors, metric, self.metric_kwds, seed,
+                exact=False if self.force_approximation_algorithm else None,
+                low_memory=self.low_memory)
         else:
             indices, dists = given
         check_distance_scale(dists, metric)
@@ -545,15 +594,19 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             init = init[self.unique_index_]
         seed = resolve_seed(self.random_state)
         with numba_threads(self.n_jobs), verbosity(self.verbose):
-            self._fit_embedding(X_fit, metric, n_neighbors, seed, target, init)
-        if X_fit.shape[0] < X.shape[0]:
+            self._fit_embedding(X_fit, metric, n_neighbors, seed, target, init,
+                                self.precomputed_knn)
+        self._supervised = target is not None
+        self._train_X = None if metric == "precomputed" else X_fit
+        # The fitted rows by content: transform finds rows identical to them there.
+        self._row_index = None if self._train_X is None else transform_mod.row_index(X_fit)
+        if X_fit.shape[0] < X.shape[0] and self.transform_mode == "embedding":
             # Duplicates share the position (and radii) of their distinct row.
             inverse = self.unique_inverse_
             self.embedding_ = self.embedding_[inverse]
             if self.output_dens:
                 self.rad_orig_ = self.rad_orig_[inverse]
                 self.rad_emb_ = self.rad_emb_[inverse]
-        self._train_X = None if metric == "precomputed" else X_fit
         return self
 
     def _supervise(self, data_graph, target, n_neighbors, seed):
@@ -569,7 +622,8 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         target_graph, _, _ = graph_mod.fuzzy_simplicial_set(t_idx, t_dists, k)
         return graph_mod.general_intersection(data_graph, target_graph, self.target_weight)
 
-    def _fit_embedding(self, X, metric, n_neighbors, seed, y_target=None, init="spectral"):
+    def _fit_embedding(self, X, metric, n_neighbors, seed, y_target=None, init="spectral",
+                       precomputed_knn=None):
         n = X.shape[0]
         self.n_neighbors_ = n_neighbors
         self.n_epochs_ = (
@@ -580,12 +634,13 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         else:
             self.a_, self.b_ = float(self.a), float(self.b)
         with stage("nearest neighbours"):
-            knn_indices, knn_dists = self._knn(X, metric, n_neighbors, seed)
+            knn_indices, knn_dists = self._knn(X, metric, n_neighbors, seed, precomputed_knn)
         with stage("fuzzy graph"):
             self.graph_, self._sigmas, self._rhos = graph_mod.fuzzy_simplicial_set(
                 knn_indices, knn_dists, n_neighbors, self.set_op_mix_ratio,
                 self.local_connectivity,
             )
+            self.graph_dists_ = graph_mod.graph_distances(self.graph_, knn_indices, knn_dists)
         epochs_for_pruning = max(self.n_epochs_, 1)
         # Input radii describe the density of X, so they come from the data graph
         # even in a supervised fit (whose extra edges have no input distance).
@@ -596,6 +651,11 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             lgraph = graph_mod.layout_graph(self.graph_, epochs_for_pruning)
         else:
             lgraph = data_lgraph
+        self._density_relation = None
+        for stale in ("embedding_", "rad_orig_", "rad_emb_"):  # from an earlier fit
+            self.__dict__.pop(stale, None)
+        if self.transform_mode == "graph":
+            return  # a graph builder: no layout (umap-learn's transform_mode="graph")
         target = None
         if self.densmap or self.output_dens:
             with stage("input radii"):
@@ -612,7 +672,7 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             dens_frac=self.dens_frac if self.densmap else 0.0,
             dens_var_shift=self.dens_var_shift,
         )
-        progress, close = epoch_progress(self.verbose, self.n_epochs_)
+        progress, close = epoch_progress(self.verbose, self.n_epochs_, tqdm_kwds=self.tqdm_kwds)
         with stage("optimisation"):
             try:
                 layout.optimize_layout(emb, lgraph, params, seed,
@@ -623,7 +683,6 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         if self.output_dens:
             self.rad_orig_ = target.log_radii
             self.rad_emb_ = density.embedding_log_radii(data_lgraph, emb, knn_indices)
-        self._density_relation = None
         if self.densmap:
             self._density_relation = density.training_density_relation(
                 knn_indices, knn_dists, self._sigmas, self._rhos, emb)
@@ -634,9 +693,12 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         embedding : ndarray of shape (n_samples, n_components)
-            With ``output_dens=True``, the tuple ``(embedding, rad_orig, rad_emb)``.
+            With ``output_dens=True``, the tuple ``(embedding, rad_orig, rad_emb)``;
+            with ``transform_mode="graph"``, ``graph_``.
         """
         self.fit(X, y)
+        if self.transform_mode == "graph":
+            return self.graph_
         if self.output_dens:
             return self.embedding_, self.rad_orig_, self.rad_emb_
         return self.embedding_
@@ -652,11 +714,18 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     @property
     def _n_features_out(self):
         """Number of output columns, for :meth:`get_feature_names_out`."""
+        if self.transform_mode == "graph":
+            return self.graph_.shape[1]
         return self.embedding_.shape[1]
 
     def _validate_new(self, X, what="X"):
-        check_is_fitted(self, "embedding_")
+        check_is_fitted(self, "graph_" if self.transform_mode == "graph" else "embedding_")
         metric = canonical_metric(self.metric)
+        if getattr(self, "_composed", None):
+            raise ValueError(
+                f"This model is the {self._composed} of two models (+, *, -); it has no "
+                f"input space of its own, so it cannot place new points or be updated."
+            )
         dtype = np.float32 if self._train_X is None else self._train_X.dtype
         X = _checked_data(self, X, reset=False, ensure_min_samples=1, dtype=dtype)
         check_value_range(X, check_small=False)  # the training data set the scale
@@ -685,12 +754,26 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         toward the embedding radius their input density implies, through frozen
         training statistics. See :mod:`densumap.transform` for the full design.
 
-        A point's position depends only on the point, the fitted model and
-        ``transform_seed`` (its random stream is keyed by a hash of its input
-        row): transforming in chunks, in another order or with another ``n_jobs``
-        gives identical results. The training data itself goes through the same
-        computation (nothing is special-cased), so it lands near, not exactly
-        on, its fitted positions.
+        A row identical to a row the model was fitted on (every entry equal; for
+        ``metric="precomputed"``, a row at distance 0 from a training point) gets
+        that row's fitted position, and with ``output_dens`` its fitted radii
+        ``rad_orig_``/``rad_emb_`` (when the fit computed them; otherwise its
+        one-sided radii at that position). So ``transform(X_train)`` equals
+        ``embedding_``, as umap-learn users expect, unless ``X_train`` has
+        duplicate rows and ``unique=False``: a duplicate then gets the position
+        of its first occurrence.
+
+        A point's result depends only on the point, the fitted model and
+        ``transform_seed`` (the match is decided row by row; a new point's random
+        stream is keyed by a hash of its input row): transforming in chunks, in
+        another order or with another ``n_jobs`` gives identical results.
+
+        With ``transform_mode="graph"`` the result is instead the new points'
+        membership graph: a CSR matrix of shape (n_new, n_fitted) (n_fitted the
+        distinct rows with ``unique=True``) holding each point's one-sided
+        memberships to its nearest fitted rows (the ``memberships`` of
+        :mod:`densumap.transform`); a row identical to a fitted row gets that
+        row of ``graph_``. Only for in-memory input.
 
         Arrays on disk are read in row blocks: an ``np.memmap``, an h5py
         dataset or a zarr array is transformed about 32 MiB of input at a time
@@ -716,6 +799,12 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             the symmetric graph, so the two are comparable but not identical).
             A dask array (or tuple of them) for dask input.
         """
+        if self.transform_mode == "graph" and (_blocks.is_dask_collection(X)
+                                               or _blocks.is_out_of_core(X)):
+            raise ValueError(
+                "transform_mode='graph' returns a sparse matrix and needs X in memory; "
+                f"got {type(X).__name__}. Read X (or a block of it) into a NumPy array."
+            )
         if _blocks.is_dask_collection(X):
             from .dask import transform as dask_transform
 
@@ -728,6 +817,25 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def _transform_array(self, X, n_jobs=None):
         """:meth:`transform` of in-memory ``X``; ``n_jobs`` overrides ``self.n_jobs``."""
         X, metric = self._validate_new(X)
+        if self.transform_mode == "graph":
+            return self._transform_graph(X, metric, n_jobs)
+        placed = self._transform_rows(X, metric, n_jobs, self.output_dens)
+        if self.output_dens:
+            return placed.embedding, placed.rad_orig, placed.rad_emb
+        return placed.embedding
+
+    def _new_neighbours(self, X, metric):
+        """Nearest fitted rows of new points: indices, distances and connected flags."""
+        cut = self.disconnection_distance
+        if cut is None:
+            cut = DEFAULT_DISCONNECTION.get(metric, np.inf)
+        with stage("transform neighbours"):
+            nb, dists = query_neighbors(self._train_X, X, max(self.n_neighbors_ - 1, 1),
+                                        metric, self.metric_kwds)
+        return nb, dists, dists < cut
+
+    def _place_rows(self, X, metric, n_jobs=None, start=None):
+        """Place new points (module :mod:`densumap.transform`); ``start``: fixed positions."""
         n_train = self._fitted_embedding().shape[0]
         params = transform_mod.TransformParams(
             n_neighbors=self.n_neighbors_, local_connectivity=self.local_connectivity,
@@ -738,27 +846,22 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             dens_lambda=self.dens_lambda if self.densmap else 0.0,
             dens_frac=self.dens_frac if self.densmap else 0.0,
         )
+        if start is not None:
+            params = params._replace(n_epochs=0)
         seed = resolve_seed(self.transform_seed)
-        cut = self.disconnection_distance
-        if cut is None:
-            cut = DEFAULT_DISCONNECTION.get(metric, np.inf)
         n_jobs = self.n_jobs if n_jobs is None else n_jobs
         with numba_threads(n_jobs), verbosity(self.verbose):
-            with stage("transform neighbours"):
-                nb, dists = query_neighbors(self._train_X, X, max(self.n_neighbors_ - 1, 1),
-                                            metric, self.metric_kwds)
-            progress, close = epoch_progress(self.verbose, params.n_epochs, "transform epochs")
+            nb, dists, connected = self._new_neighbours(X, metric)
+            progress, close = epoch_progress(self.verbose, params.n_epochs, "transform epochs",
+                                             self.tqdm_kwds)
             with stage("transform optimisation"):
                 try:
-                    placed = transform_mod.place_points(
-                        nb, dists, dists < cut, transform_mod.row_keys(X),
+                    return transform_mod.place_points(
+                        nb, dists, connected, transform_mod.row_keys(X),
                         self._fitted_embedding(),
-                        params, seed, self._density_relation, progress)
+                        params, seed, self._density_relation, progress, start)
                 finally:
                     close()
-        if self.output_dens:
-            return placed.embedding, placed.rad_orig, placed.rad_emb
-        return placed.embedding
 
     def inverse_transform(self, X):
         """Map points of the embedding back to the input space (euclidean models).
@@ -779,6 +882,11 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         ndarray of shape (n_points, n_features)
             In the dtype of the training data.
         """
+        if self.transform_mode == "graph" or getattr(self, "_composed", None):
+            raise ValueError(
+                "inverse_transform needs an embedding of training rows; not available with "
+                "transform_mode='graph' or for a composed model (+, *, -)."
+            )
         check_is_fitted(self, "embedding_")
         if canonical_metric(self.metric) != "euclidean":
             raise ValueError(

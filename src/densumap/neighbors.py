@@ -88,7 +88,7 @@ def _precomputed(D, n_neighbors):
     return indices.astype(np.int32), dists.astype(np.float32)
 
 
-def _approximate(X, n_neighbors, metric, metric_kwds, seed):
+def _approximate(X, n_neighbors, metric, metric_kwds, seed, low_memory=True):
     if not sp.issparse(X):
         from .nndescent import approximate_knn
 
@@ -105,13 +105,13 @@ def _approximate(X, n_neighbors, metric, metric_kwds, seed):
         stacklevel=3,
     )
     index = NNDescent(X, n_neighbors=n_neighbors, metric=metric, metric_kwds=metric_kwds,
-                      random_state=seed)
+                      random_state=seed, low_memory=low_memory)
     indices, dists = index.neighbor_graph
     return indices.astype(np.int32), dists.astype(np.float32)
 
 
 def nearest_neighbors(X, n_neighbors, metric="euclidean", metric_kwds=None, seed=0,
-                      exact=None):
+                      exact=None, low_memory=True):
     """k nearest neighbours of every row of ``X`` among the rows of ``X``.
 
     Parameters
@@ -128,6 +128,9 @@ def nearest_neighbors(X, n_neighbors, metric="euclidean", metric_kwds=None, seed
         Seed of the approximate search.
     exact : bool or None
         Force exact (True) or approximate (False) search; None chooses by size.
+    low_memory : bool, default=True
+        pynndescent's option of that name, for the approximate search of sparse
+        ``X``; the dense search has no such choice (its memory is bounded).
 
     Returns
     -------
@@ -143,7 +146,8 @@ def nearest_neighbors(X, n_neighbors, metric="euclidean", metric_kwds=None, seed
         if exact:
             indices, dists = _exact(X, n_neighbors, metric, metric_kwds)
         else:
-            indices, dists = _approximate(X, n_neighbors, metric, metric_kwds, seed)
+            indices, dists = _approximate(X, n_neighbors, metric, metric_kwds, seed,
+                                          low_memory)
     indices, dists = _self_first(indices, dists)
     return np.ascontiguousarray(indices), np.ascontiguousarray(dists)
 
