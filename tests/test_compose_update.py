@@ -1,4 +1,6 @@
 """Composition of models (``+``, ``*``, ``-``) and ``update`` (issue 13)."""
+import copy
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -110,6 +112,8 @@ def test_composition_is_reproducible_and_composes_again(halves, composed):
     top, bot, y = halves
     again = top * bot
     np.testing.assert_array_equal(again.embedding_, composed["*"].embedding_)
+    one_thread = copy.deepcopy(top).set_params(n_jobs=1)  # the result takes the left's
+    np.testing.assert_array_equal((one_thread * bot).embedding_, composed["*"].embedding_)
     three = composed["+"] * top
     assert three.embedding_.shape == (len(y), 2)
     assert knn_accuracy(three.embedding_, y) >= 0.8  # measured 0.84: the top view twice

@@ -204,7 +204,7 @@ def test_graph_dists_of_supervised_fit_are_the_data_graph(small):
 
 
 # ------------------------------------------------------------ transform_mode
-def test_transform_mode_graph(small, base):
+def test_transform_mode_graph(small, base, tmp_path):
     X = small[0]
     gm = densumap.UMAP(n_epochs=30, random_state=1, transform_mode="graph")
     G = gm.fit_transform(X)
@@ -230,6 +230,10 @@ def test_transform_mode_graph(small, base):
     assert (gm.transform(X) != gm.graph_).nnz == 0
     with pytest.raises(ValueError, match="transform_mode='graph'"):
         gm.inverse_transform(np.zeros((2, 2)))
+    on_disk = np.memmap(tmp_path / "new.dat", dtype=np.float32, mode="w+", shape=new.shape)
+    on_disk[:] = new
+    with pytest.raises(ValueError, match="transform_mode='graph'.*in memory"):
+        gm.transform(on_disk)
 
 
 # ------------------------------------------------ transform of training rows

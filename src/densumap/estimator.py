@@ -225,7 +225,9 @@ default=(None, None, None)
     ``metric="precomputed"``.
 
     What a fitted model keeps, and hence what ``pickle``/``joblib`` save: the
-    embedding, ``graph_``, the per-point ``sigma``/``rho`` of the fuzzy set, the
+    embedding, ``graph_`` and ``graph_dists_``, the per-point ``sigma``/``rho`` of
+    the fuzzy set, a content hash and index of each training row (16 bytes a row;
+    :meth:`transform` finds rows identical to training rows with it), the
     training rows themselves (needed by :meth:`transform` to find the neighbours
     of new points and by :meth:`inverse_transform`; a *reference* to the array
     passed to ``fit`` when it was already float32/float64, not a copy, so do not
