@@ -1,20 +1,71 @@
-"""Operations on fitted models beyond ``fit``/``transform``, mixed into :class:`densumap.UMAP`.
+"""What a fitted :class:`densumap.UMAP` does beyond ``fit``, mixed into the class.
 
-umap-learn's model API: ``update`` (:mod:`densumap.update`), composition with
-``+``, ``*`` and ``-`` (:mod:`densumap.compose`), and the part of ``transform``
-that gives rows identical to fitted rows their fitted results and that builds the
-membership graph of ``transform_mode="graph"`` (numerics in
-:mod:`densumap.transform`). The estimator module keeps the parameters and the
-placement of new points.
+``transform`` of in-memory rows: rows identical to fitted rows get their fitted
+results, the others are placed against the fitted embedding, or, with
+``transform_mode="graph"``, get their membership graph (numerics in
+:mod:`densumap.transform`); ``update`` (:mod:`densumap.update`); composition with
+``+``, ``*`` and ``-`` (:mod:`densumap.compose`). The estimator module keeps the
+parameters, ``fit`` and the public ``transform`` (which dispatches dask and
+on-disk input).
 """
 import numpy as np
 
 from . import transform as transform_mod
-from ._runtime import numba_threads, verbosity
+from ._runtime import epoch_progress, numba_threads, resolve_seed, stage, verbosity
+from .neighbors import DEFAULT_DISCONNECTION, query_neighbors
 
 
 class ModelOpsMixin:
     """Methods of :class:`densumap.UMAP` that act on a fitted model as a whole."""
+
+    def _transform_array(self, X, n_jobs=None):
+        """:meth:`transform` of in-memory ``X``; ``n_jobs`` overrides ``self.n_jobs``."""
+        X, metric = self._validate_new(X)
+        if self.transform_mode == "graph":
+            return self._transform_graph(X, metric, n_jobs)
+        placed = self._transform_rows(X, metric, n_jobs, self.output_dens)
+        if self.output_dens:
+            return placed.embedding, placed.rad_orig, placed.rad_emb
+        return placed.embedding
+
+    def _new_neighbours(self, X, metric):
+        """Nearest fitted rows of new points: indices, distances and connected flags."""
+        cut = self.disconnection_distance
+        if cut is None:
+            cut = DEFAULT_DISCONNECTION.get(metric, np.inf)
+        with stage("transform neighbours"):
+            nb, dists = query_neighbors(self._train_X, X, max(self.n_neighbors_ - 1, 1),
+                                        metric, self.metric_kwds)
+        return nb, dists, dists < cut
+
+    def _place_rows(self, X, metric, n_jobs=None, start=None):
+        """Place new points (module :mod:`densumap.transform`); ``start``: fixed positions."""
+        n_train = self._fitted_embedding().shape[0]
+        params = transform_mod.TransformParams(
+            n_neighbors=self.n_neighbors_, local_connectivity=self.local_connectivity,
+            n_epochs=transform_mod.transform_epochs(n_train, self.n_epochs),
+            a=self.a_, b=self.b_, learning_rate=self.learning_rate / 4.0,
+            repulsion_strength=self.repulsion_strength,
+            negative_sample_rate=self.negative_sample_rate,
+            dens_lambda=self.dens_lambda if self.densmap else 0.0,
+            dens_frac=self.dens_frac if self.densmap else 0.0,
+        )
+        if start is not None:
+            params = params._replace(n_epochs=0)
+        seed = resolve_seed(self.transform_seed)
+        n_jobs = self.n_jobs if n_jobs is None else n_jobs
+        with numba_threads(n_jobs), verbosity(self.verbose):
+            nb, dists, connected = self._new_neighbours(X, metric)
+            progress, close = epoch_progress(self.verbose, params.n_epochs, "transform epochs",
+                                             self.tqdm_kwds)
+            with stage("transform optimisation"):
+                try:
+                    return transform_mod.place_points(
+                        nb, dists, connected, transform_mod.row_keys(X),
+                        self._fitted_embedding(),
+                        params, seed, self._density_relation, progress, start)
+                finally:
+                    close()
 
     def _training_matches(self, X, metric):
         """The fitted row identical to each row of ``X``, or -1 (``transform`` docstring)."""
