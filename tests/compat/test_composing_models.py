@@ -137,7 +137,7 @@ def test_diamond_views(diamonds, diamond_views):
     assert knn_accuracy(ordinal_mapper.embedding_, diamonds["color"].to_numpy()) > 0.9
 
 
-@pytest.mark.slow  # four compositions of 150-neighbour graphs (about a minute on 2 cores)
+@pytest.mark.slow  # four compositions of 150-neighbour graphs: 20 s on 2 busy cores
 def test_diamond_composition(diamonds, diamond_views):
     numeric, numeric_mapper, ordinal_mapper = diamond_views
     intersection_mapper = numeric_mapper * ordinal_mapper
