@@ -358,8 +358,9 @@ def test_unknown_names_and_sparse_input_are_refused():
         densumap.UMAP(metric="helinger").fit(X)
     with pytest.raises(InvalidParameterError, match="'metric' parameter"):
         densumap.UMAP(metric=3).fit(X)
-    with pytest.raises(ValueError, match=r"metric='hellinger' needs dense input"):
-        densumap.UMAP(metric="hellinger", n_epochs=5).fit(sp.csr_matrix(X))
+    with pytest.raises(ValueError, match=r"metric='mahalanobis' is not available for sparse"):
+        densumap.UMAP(metric="mahalanobis", metric_kwds={"VI": VI},
+                      n_epochs=5).fit(sp.csr_matrix(X))
     # Aliases are accepted in any case.
     assert neighbors.canonical_metric("Standardised_Euclidean") == "seuclidean"
     assert neighbors.canonical_metric("LINFTY") == "chebyshev"
@@ -370,3 +371,76 @@ def test_transform_checks_new_rows_against_the_metric():
     model = densumap.UMAP(metric="hellinger", n_epochs=10, random_state=0).fit(X)
     with pytest.raises(ValueError, match="needs non-negative values"):
         model.transform(X[:5] - 1.0)
+
+
+# ------------------------------------------------------------------ sparse input
+SPARSE_CASES = [("hellinger", None, "positive"), ("canberra", None, "real"),
+                ("braycurtis", None, "positive"), ("seuclidean", {"V": V}, "real"),
+                ("wminkowski", {"w": W, "p": 3}, "real"), ("hamming", None, "real"),
+                ("hamming", None, "binary"), ("matching", None, "binary"),
+                ("jaccard", None, "binary"), ("dice", None, "binary"),
+                ("kulsinski", None, "binary"), ("rogerstanimoto", None, "binary"),
+                ("russellrao", None, "binary"), ("sokalmichener", None, "binary"),
+                ("sokalsneath", None, "binary"), ("yule", None, "binary")]
+
+
+def _sparse_data(kind, n=60, seed=3):
+    """``(csr, dense)``: the same data, with unsorted column indices and explicit zeros
+    in the CSR form."""
+    X = _data(kind, n=n, seed=seed)
+    X[np.random.default_rng(seed + 100).random(X.shape) < 0.5] = 0.0
+    S = sp.csr_matrix(X)
+    S.data[::5] = 0.0  # explicit zeros
+    for i in range(n):  # column indices in decreasing order within each row
+        lo, hi = S.indptr[i], S.indptr[i + 1]
+        S.indices[lo:hi] = S.indices[lo:hi][::-1].copy()
+        S.data[lo:hi] = S.data[lo:hi][::-1].copy()
+    S.has_sorted_indices = False
+    return S, S.toarray()
+
+
+@pytest.mark.parametrize("metric, kwds, kind", SPARSE_CASES,
+                         ids=[f"{m}-{d}" for m, _, d in SPARSE_CASES])
+def test_sparse_rows_give_the_dense_distances(metric, kwds, kind):
+    S, X = _sparse_data(kind)
+    np.testing.assert_allclose(_kernel_matrix(S, metric, kwds), _kernel_matrix(X, metric, kwds),
+                               rtol=1e-6, atol=1e-7)
+
+
+@numba.njit
+def sparse_jaccard(ind1, val1, ind2, val2):
+    both = 0.0
+    a = 0
+    b = 0
+    while a < ind1.shape[0] and b < ind2.shape[0]:
+        if ind1[a] == ind2[b]:
+            both += (val1[a] != 0) and (val2[b] != 0)
+            a += 1
+            b += 1
+        elif ind1[a] < ind2[b]:
+            a += 1
+        else:
+            b += 1
+    either = np.sum(val1 != 0) + np.sum(val2 != 0) - both
+    return (either - both) / either if either > 0 else 0.0
+
+
+def test_sparse_custom_metric_and_fit(monkeypatch):
+    S, X = _sparse_data("binary", n=400, seed=4)
+    named = nearest_neighbors(S, 10, "jaccard", None, exact=True)
+    custom = nearest_neighbors(S, 10, sparse_jaccard, None, exact=True)
+    np.testing.assert_allclose(custom[1], named[1], rtol=1e-6)
+    dense = nearest_neighbors(X, 10, "jaccard", None, exact=True)
+    np.testing.assert_array_equal(named[0], dense[0])
+    # Approximate search on sparse rows, in a fit: the same for any thread count, and a
+    # dense query of a sparse model is answered on sparse rows. (Rows with few
+    # duplicates: a component of many identical rows makes the spectral initialisation
+    # vary from call to call, whatever the metric.)
+    rng = np.random.default_rng(6)
+    X = (rng.random((400, 80)) < 0.15).astype(np.float32)
+    S = sp.csr_matrix(X)
+    monkeypatch.setattr(neighbors, "EXACT_MAX_SAMPLES", 100)
+    one = densumap.UMAP(metric="jaccard", n_jobs=1, **FAST).fit(S)
+    two = densumap.UMAP(metric="jaccard", n_jobs=2, **FAST).fit(S)
+    np.testing.assert_array_equal(one.embedding_, two.embedding_)
+    np.testing.assert_array_equal(one.transform(S[:20]), one.transform(X[:20]))

@@ -11,8 +11,9 @@ non-zero value as true.
 
 :func:`named_distance` dispatches on an integer code; compiled once per row dtype as
 a function pointer (:func:`named_pointer`, cached on disk), it reaches the search
-kernels exactly as a user's compiled metric does (:func:`pair_distance`), so the
-kernels are compiled once per dtype for every metric, and cached.
+kernels exactly as a user's compiled metric does
+(:func:`densumap._kernels.metric_rows.row_distance`), so the kernels are compiled once
+per dtype for every metric, and cached.
 """
 import functools
 
@@ -440,20 +441,6 @@ def named_distance(code, x, y, p, vec, mat):
     return yule(x, y)
 
 
-@kernel()
-def pair_distance(x, y, metric):
-    """Distance between two rows under ``metric = (code, p, vec, mat, fn)``.
-
-    ``fn`` is a compiled function pointer ``fn(x, y, code, p, vec, mat) -> float64``:
-    :func:`named_pointer` for the named metrics, a user's metric wrapped by
-    :func:`densumap.metrics.compile_custom` (which ignores the last four arguments).
-    Calling a typed pointer, rather than taking a numba dispatcher, keeps the kernels
-    that call this one small (they compile once per dtype, whatever the metric) and
-    cacheable on disk.
-    """
-    code, p, vec, mat, fn = metric
-    return fn(x, y, code, p, vec, mat)
-
 def row_type(dtype):
     """numba type of one C-contiguous row of ``dtype``."""
     return numba.types.Array(numba.from_dtype(np.dtype(dtype)), 1, "C")
@@ -476,3 +463,40 @@ def named_pointer(dtype_name):
     """:func:`named_distance` compiled as a function pointer for rows of ``dtype_name``
     (on first use; cached on disk)."""
     return numba.cfunc(pointer_signature(dtype_name), cache=True, nogil=True)(_named)
+
+
+def custom_pointer(user, args, returns_pair, dtype, sparse):
+    """A user's compiled metric ``user(*row_pair, *args)`` as a function pointer of the
+    kernels' dense (or, with ``sparse``, sparse) signature.
+
+    ``args`` are bound as compile-time constants (as pynndescent does); a function
+    returning ``(distance, gradient)`` is used for its distance. Not cached on disk:
+    the function is the user's.
+    """
+    from .sparse_metrics import sparse_pointer_signature
+
+    if args:
+        @numba.njit
+        def bound2(a, b):
+            return user(a, b, *args)
+
+        @numba.njit
+        def bound4(a, b, c, d):
+            return user(a, b, c, d, *args)
+    else:
+        bound2 = bound4 = user
+    if sparse:
+        if returns_pair:
+            def distance(i1, v1, i2, v2, n_features, code, p, vec, mat):
+                return np.float64(bound4(i1, v1, i2, v2)[0])
+        else:
+            def distance(i1, v1, i2, v2, n_features, code, p, vec, mat):
+                return np.float64(bound4(i1, v1, i2, v2))
+        return numba.cfunc(sparse_pointer_signature(dtype), nogil=True)(distance)
+    if returns_pair:
+        def distance(x, y, code, p, vec, mat):
+            return np.float64(bound2(x, y)[0])
+    else:
+        def distance(x, y, code, p, vec, mat):
+            return np.float64(bound2(x, y))
+    return numba.cfunc(pointer_signature(dtype), nogil=True)(distance)
