@@ -7,11 +7,12 @@ This module describes the others, which all go through the generic kernels of
 
 * the named metrics of umap-learn that those do not cover (:data:`NAMED_METRICS`),
   with umap-learn's names and aliases;
-* a user's function ``f(x, y, *args) -> float`` of two dense rows, compiled with
-  numba (a ``numba.njit`` function, or a plain Python function that numba can
-  compile), as umap-learn takes it: ``metric_kwds`` values are passed after the two
-  rows *by position, in the dictionary's order*, and a function that returns
-  ``(distance, gradient)`` is used for its distance.
+* a user's function ``f(x, y, *args) -> float`` of two dense rows (or
+  ``f(ind1, val1, ind2, val2, *args)`` of two sparse rows' sorted column indices and
+  values), compiled with numba (a ``numba.njit`` function, or a plain Python
+  function that numba can compile), as umap-learn takes it: ``metric_kwds`` values
+  are passed after the rows *by position, in the dictionary's order*, and a function
+  that returns ``(distance, gradient)`` is used for its distance.
 
 Named metrics take their keyword arguments by name (:data:`METRIC_KWDS`), so their
 order does not matter; umap-learn's positional names are accepted too (``sigma`` for
@@ -56,8 +57,8 @@ NAMED_ALIASES = {
     "standardised_euclidean": "seuclidean",
     "weighted_minkowski": "wminkowski",
 }
-# Codes of the built-in metrics in the generic kernels (used for a user's sparse-free
-# comparisons and by the tests; the estimator routes built-ins to their own searches).
+# Codes of the built-in metrics in the generic kernels (reachable through resolve() for
+# dense rows; nearest_neighbors routes the built-ins to their own searches).
 BUILTIN_CODES = {"euclidean": _km.EUCLIDEAN, "manhattan": _km.MANHATTAN,
                  "chebyshev": _km.CHEBYSHEV, "minkowski": _km.MINKOWSKI,
                  "cosine": _km.COSINE, "correlation": _km.CORRELATION}
