@@ -303,7 +303,7 @@ def kernel_metric(spec, X):
     """The tuple ``(code, p, vec, mat, fn, sfn)`` the kernels take, for data like ``X``
     (a dense array or a CSR matrix; see :mod:`densumap._kernels.metric_rows`)."""
     dtype = X.dtype.name
-    fn = _km.named_pointer(dtype)
+    fn = _km.named_pointer(_km.EUCLIDEAN if spec.code == _km.CUSTOM else spec.code, dtype)
     sfn = _ks.sparse_named_pointer(dtype)
     if spec.code == _km.CUSTOM:
         if sp.issparse(X):
