@@ -199,7 +199,7 @@ def _stored_knn(adata, neighbors_key, rep, X, n_neighbors, metric, metric_kwds):
     except ValueError:
         same_metric = False
     stored_kwds = params.get("metric_kwds") or {}
-    if not same_metric or dict(stored_kwds) != dict(metric_kwds or {}):
+    if not same_metric or not _same_kwds(stored_kwds, metric_kwds):
         return skip(f"it was built with metric={stored_metric!r}"
                     + (f", metric_kwds={dict(stored_kwds)}" if stored_kwds else "")
                     + f", not metric={metric!r}"
@@ -253,15 +253,28 @@ def _knn_from_csr(D, need):
     return indices, dists
 
 
+def _same_kwds(a, b):
+    """Equal metric keyword dictionaries (array values compared element-wise)."""
+    a, b = dict(a or {}), dict(b or {})
+    return a.keys() == b.keys() and all(
+        np.array_equal(np.asarray(a[k]), np.asarray(b[k])) for k in a)
+
+
 def _distance_mismatch(X, indices, dists, metric, metric_kwds):
     """First sampled row whose stored distances differ from ``X``'s, or None."""
     from sklearn.metrics import pairwise_distances
+
+    from .neighbors import is_builtin, query_neighbors
 
     n = X.shape[0]
     kw = dict(metric_kwds or {})
     for i in np.unique(np.linspace(0, n - 1, min(n, _CHECK_ROWS)).astype(int)):
         row = X[i:i + 1]
-        actual = pairwise_distances(row, X[indices[i, 1:]], metric=metric, **kw).ravel()
+        if is_builtin(metric):
+            actual = pairwise_distances(row, X[indices[i, 1:]], metric=metric, **kw).ravel()
+        else:  # the stored row is sorted; so are the distances the search returns
+            others = X[indices[i, 1:]]
+            actual = query_neighbors(others, row, others.shape[0], metric, kw)[1].ravel()
         if not np.allclose(actual, dists[i, 1:], rtol=1e-3,
                            atol=1e-5 * max(float(np.max(actual, initial=0)), 1.0)):
             return int(i)

@@ -152,8 +152,8 @@ def build_parser():
     embed.add_argument("--min-dist", type=float, default=0.1, metavar="X",
                        help="smallest distance between embedded points (default: %(default)s)")
     embed.add_argument("--metric", default="euclidean", metavar="NAME",
-                       help="input metric, e.g. euclidean, cosine, manhattan, correlation "
-                            "(default: %(default)s)")
+                       help="input metric, e.g. euclidean, cosine, manhattan, correlation, "
+                            "hellinger, jaccard (umap-learn's names; default: %(default)s)")
     embed.add_argument("--n-components", type=int, default=2, metavar="D",
                        help="embedding dimension (default: %(default)s)")
     embed.add_argument("--n-epochs", type=int, default=None, metavar="N",

@@ -34,18 +34,19 @@ class UMAP(ValidationMixin, ModelOpsMixin, ClassNamePrefixFeaturesOutMixin, Tran
     n_components : int, default=2
         Dimension of the embedding.
     metric : str or callable, default="euclidean"
-        Input metric. Searched by dedicated kernels (sparse input too):
-        "euclidean" ("l2"), "cosine", "manhattan" ("l1", "cityblock", "taxicab"),
-        "chebyshev" ("linf", "linfinity", "linfty"), "minkowski", "correlation";
-        "precomputed" means ``X`` is a square distance matrix. Dense input only:
-        "seuclidean", "wminkowski", "mahalanobis", "canberra", "braycurtis",
-        "hellinger", "softmax_hellinger", "haversine", "poincare", "symmetric_kl"
-        and the binary metrics "hamming", "matching", "jaccard", "dice",
-        "kulsinski", "rogerstanimoto", "russellrao", "sokalmichener",
-        "sokalsneath", "yule" (non-zero is true); or a function ``f(x, y) ->
-        float`` of two rows (a ``numba.njit`` function, or a Python function numba
-        can compile, else ``TypeError``), which may also return ``(distance,
-        gradient)``. See :mod:`densumap.metrics` for the definitions.
+        Input metric: "euclidean" ("l2"), "cosine", "manhattan" ("l1",
+        "cityblock", "taxicab"), "chebyshev" ("linf", "linfinity", "linfty"),
+        "minkowski", "correlation", "seuclidean", "wminkowski", "mahalanobis",
+        "canberra", "braycurtis", "hellinger", "softmax_hellinger", "haversine",
+        "poincare", "symmetric_kl", the binary "hamming", "matching", "jaccard",
+        "dice", "kulsinski", "rogerstanimoto", "russellrao", "sokalmichener",
+        "sokalsneath", "yule" (non-zero is true), or "precomputed" (``X`` is then
+        a square distance matrix); or a function ``f(x, y) -> float`` of two rows
+        (a ``numba.njit`` function, or a Python function numba can compile, else
+        ``TypeError``), which may also return ``(distance, gradient)``; for sparse
+        ``X``, ``f(ind1, val1, ind2, val2)``. Sparse ``X`` takes the first six,
+        "seuclidean", "wminkowski", "canberra", "braycurtis", "hellinger" and the
+        binary metrics. See :mod:`densumap.metrics` for the definitions.
     metric_kwds : dict, default=None
         Keyword arguments of ``metric``, by name: ``p`` (> 0) for "minkowski";
         ``V`` (variances, required) for "seuclidean"; ``w`` (required) and ``p``
@@ -93,7 +94,8 @@ class UMAP(ValidationMixin, ModelOpsMixin, ClassNamePrefixFeaturesOutMixin, Tran
         Log each stage with its time and show a progress bar over epochs.
     disconnection_distance : float, default=None
         Neighbours at this distance or farther are not connected. None means
-        never for unbounded metrics, 2 for "cosine" and "correlation".
+        never for unbounded metrics, 2 for "cosine" and "correlation", 1 for
+        "hellinger", "jaccard" and "dice" (as umap-learn).
     densmap : bool, default=False
         Add the DensMAP term that preserves local density.
     dens_lambda : float, default=2.0

@@ -4,12 +4,14 @@ Exact search is brute force, parallel over query rows
 (:func:`densumap._kernels.metric_knn.exact_knn`); approximate search is
 random-projection trees and NN-descent on the raw rows
 (:mod:`densumap._kernels.metric_descent`). Both are deterministic functions of their
-inputs, bit-identical for any number of threads. Rows are dense, float32 or float64.
+inputs, bit-identical for any number of threads. Rows are dense arrays or CSR
+matrices, float32 or float64.
 """
 import math
 import numbers
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils import check_random_state
 
 from . import metrics as metrics_mod
@@ -20,12 +22,31 @@ from ._kernels.metric_knn import exact_knn as _exact_kernel
 _DELTA = 0.002
 
 
-def _rows(X):
-    """``X`` as a C-contiguous, writable float32/float64 array (copied only if needed)."""
+def prepare(X):
+    """``X`` as the search reads it: a C-contiguous, writable float32/float64 array, or a
+    CSR matrix with sorted, unique column indices (copied only if needed)."""
+    if sp.issparse(X):
+        X = sp.csr_matrix(X)
+        if X.dtype not in (np.float32, np.float64):
+            X = X.astype(np.float64 if X.dtype.itemsize > 4 else np.float32)
+        if not X.has_canonical_format:
+            X = X.copy()
+            X.sum_duplicates()
+        return X
     X = np.asarray(X)
     if X.dtype not in (np.float32, np.float64):
         X = X.astype(np.float64 if X.dtype.itemsize > 4 else np.float32)
     return np.require(X, requirements=["C", "W"])
+
+
+def rows_tuple(X):
+    """The kernels' *rows* tuple of prepared data (:mod:`densumap._kernels.metric_rows`)."""
+    if sp.issparse(X):
+        return (np.zeros((1, 1), dtype=X.dtype), X.indptr.astype(np.int64),
+                np.ascontiguousarray(X.indices, dtype=np.int32),
+                np.require(X.data, requirements=["C", "W"]), np.int64(X.shape[1]), True)
+    return (X, np.zeros(2, dtype=np.int64), np.zeros(1, dtype=np.int32),
+            np.zeros(1, dtype=X.dtype), np.int64(X.shape[1]), False)
 
 
 def _checked(indices, distances, spec):
@@ -49,10 +70,11 @@ def exact_knn(X, n_neighbors, spec):
     Returns ``(indices int32, distances float32)`` of shape (n, n_neighbors), sorted
     by increasing distance, ties by increasing index.
     """
-    X = _rows(X)
+    X = prepare(X)
     metrics_mod.check_data(spec, X)
     metric = metrics_mod.kernel_metric(spec, X)
-    indices, distances = _exact_kernel(X, X, int(n_neighbors), metric)
+    rows = rows_tuple(X)
+    indices, distances = _exact_kernel(rows, rows, int(n_neighbors), metric)
     return _checked(indices, distances, spec)
 
 
@@ -62,15 +84,21 @@ def query_knn(train_X, X_new, n_neighbors, spec):
     A row's answer depends only on that row and ``train_X``, so querying in chunks
     gives identical results. ``X_new`` must have the dtype of ``train_X``.
     """
-    train_X = _rows(train_X)
-    X_new = _rows(X_new)
     if X_new.dtype != train_X.dtype:
         raise TypeError(
             f"X_new has dtype {X_new.dtype} but the training rows have {train_X.dtype}."
         )
+    # Both sides in the training data's form (dense or sparse).
+    if sp.issparse(train_X) and not sp.issparse(X_new):
+        X_new = sp.csr_matrix(X_new)
+    elif sp.issparse(X_new) and not sp.issparse(train_X):
+        X_new = X_new.toarray()
+    train_X = prepare(train_X)
+    X_new = prepare(X_new)
     metrics_mod.check_data(spec, X_new)
     metric = metrics_mod.kernel_metric(spec, train_X)
-    indices, distances = _exact_kernel(X_new, train_X, int(n_neighbors), metric)
+    indices, distances = _exact_kernel(rows_tuple(X_new), rows_tuple(train_X),
+                                       int(n_neighbors), metric)
     return _checked(indices, distances, spec)
 
 
@@ -96,7 +124,7 @@ def approximate_knn(X, n_neighbors, spec, random_state=0, n_trees=None, leaf_siz
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features), float32 or float64
+    X : ndarray or CSR matrix of shape (n_samples, n_features), float32 or float64
     n_neighbors : int
         Neighbours per row, the row itself included; ``2 <= n_neighbors <= n_samples``.
     spec : densumap.metrics.MetricSpec
@@ -112,8 +140,9 @@ def approximate_knn(X, n_neighbors, spec, random_state=0, n_trees=None, leaf_siz
         broken by smaller index.
     distances : float32 ndarray of shape (n_samples, n_neighbors)
     """
-    X = _rows(X)
+    X = prepare(X)
     metrics_mod.check_data(spec, X)
+    rows = rows_tuple(X)
     n = X.shape[0]
     k = int(n_neighbors)
     d_trees, d_leaf, d_iters, d_cand = default_parameters(n, k)
@@ -134,12 +163,12 @@ def approximate_knn(X, n_neighbors, spec, random_state=0, n_trees=None, leaf_siz
     orders = np.empty((n_trees, n), dtype=np.int32)
     leaf_starts = np.empty((n_trees, n + 1), dtype=np.int64)
     n_leaves = np.empty(n_trees, dtype=np.int64)
-    _kd.build_forest(X, seed, leaf_size, orders, leaf_starts, n_leaves)
+    _kd.build_forest(rows, seed, leaf_size, orders, leaf_starts, n_leaves)
     for t in range(n_trees):
-        _kd.join_leaves(X, metric, orders[t], leaf_starts[t], n_leaves[t], heap_idx,
+        _kd.join_leaves(rows, metric, orders[t], leaf_starts[t], n_leaves[t], heap_idx,
                         heap_dist, heap_flag)
     del orders, leaf_starts
-    _kd.fill_random(X, metric, seed, heap_idx, heap_dist, heap_flag)
+    _kd.fill_random(rows, metric, seed, heap_idx, heap_dist, heap_flag)
 
     rev_starts = np.empty(n + 1, dtype=np.int64)
     rev_sources = np.empty(n * K, dtype=np.int32)
@@ -152,7 +181,7 @@ def approximate_knn(X, n_neighbors, spec, random_state=0, n_trees=None, leaf_siz
         _kd.reverse_edges(heap_idx, heap_flag, rev_starts, rev_sources, rev_flags)
         _kd.build_candidates(heap_idx, heap_flag, rev_starts, rev_sources, rev_flags, seed,
                              round_, new_cand, old_cand, n_new, n_old)
-        changed = _kd.pull_round(X, metric, new_cand, old_cand, n_new, n_old, heap_idx,
+        changed = _kd.pull_round(rows, metric, new_cand, old_cand, n_new, n_old, heap_idx,
                                  heap_dist, heap_flag)
         if changed < _DELTA * n * K:
             break

@@ -7,11 +7,12 @@ This module describes the others, which all go through the generic kernels of
 
 * the named metrics of umap-learn that those do not cover (:data:`NAMED_METRICS`),
   with umap-learn's names and aliases;
-* a user's function ``f(x, y, *args) -> float`` of two dense rows, compiled with
-  numba (a ``numba.njit`` function, or a plain Python function that numba can
-  compile), as umap-learn takes it: ``metric_kwds`` values are passed after the two
-  rows *by position, in the dictionary's order*, and a function that returns
-  ``(distance, gradient)`` is used for its distance.
+* a user's function ``f(x, y, *args) -> float`` of two dense rows (or
+  ``f(ind1, val1, ind2, val2, *args)`` of two sparse rows' sorted column indices and
+  values), compiled with numba (a ``numba.njit`` function, or a plain Python
+  function that numba can compile), as umap-learn takes it: ``metric_kwds`` values
+  are passed after the rows *by position, in the dictionary's order*, and a function
+  that returns ``(distance, gradient)`` is used for its distance.
 
 Named metrics take their keyword arguments by name (:data:`METRIC_KWDS`), so their
 order does not matter; umap-learn's positional names are accepted too (``sigma`` for
@@ -23,8 +24,10 @@ from typing import Any, Callable, NamedTuple
 
 import numba
 import numpy as np
+import scipy.sparse as sp
 
 from ._kernels import metrics as _km
+from ._kernels import sparse_metrics as _ks
 
 # Canonical name -> kernel code, and the aliases umap-learn accepts.
 NAMED_METRICS = {
@@ -54,8 +57,8 @@ NAMED_ALIASES = {
     "standardised_euclidean": "seuclidean",
     "weighted_minkowski": "wminkowski",
 }
-# Codes of the built-in metrics in the generic kernels (used for a user's sparse-free
-# comparisons and by the tests; the estimator routes built-ins to their own searches).
+# Codes of the built-in metrics in the generic kernels (reachable through resolve() for
+# dense rows; nearest_neighbors routes the built-ins to their own searches).
 BUILTIN_CODES = {"euclidean": _km.EUCLIDEAN, "manhattan": _km.MANHATTAN,
                  "chebyshev": _km.CHEBYSHEV, "minkowski": _km.MINKOWSKI,
                  "cosine": _km.COSINE, "correlation": _km.CORRELATION}
@@ -80,6 +83,9 @@ METRIC_KWDS = {
 }
 # Metrics whose rows must be non-negative (probability-like) or have a fixed shape.
 _NON_NEGATIVE = {"hellinger", "symmetric_kl"}
+
+# Named metrics that take sparse input (those that depend on the non-zero entries only).
+SPARSE_METRICS = {name for name, code in NAMED_METRICS.items() if code in _ks.SPARSE_CODES}
 
 # Largest distance of the bounded named metrics that umap-learn disconnects at.
 DISCONNECTION = {"hellinger": 1.0, "jaccard": 1.0, "dice": 1.0}
@@ -245,8 +251,18 @@ def resolve(metric, kwds, what="metric"):
 
 
 def check_data(spec, X, what="X"):
-    """Check that rows of ``X`` (dense, 2-D) suit the metric; raise ``ValueError``."""
+    """Check that the rows of ``X`` (a dense array or a CSR matrix) suit the metric.
+
+    Raises ``ValueError`` naming the metric, and the keyword or the data at fault.
+    """
     metric = f"{spec.label}={spec.name!r}"
+    sparse = sp.issparse(X)
+    if sparse and spec.code != _km.CUSTOM and spec.code not in _ks.SPARSE_CODES:
+        raise ValueError(
+            f"{metric} is not available for sparse input (it depends on the zero entries "
+            f"too); sparse input takes {sorted(SPARSE_METRICS)}, the built-in metrics "
+            f"and a function of sparse rows. Use {what}.toarray() if it fits in memory."
+        )
     d = X.shape[1]
     if spec.code in (_km.SEUCLIDEAN, _km.WMINKOWSKI) and spec.vec.shape[0] != d:
         key = "V" if spec.code == _km.SEUCLIDEAN else "w"
@@ -264,10 +280,12 @@ def check_data(spec, X, what="X"):
             f"{metric} needs rows of 2 coordinates (latitude, longitude in radians); "
             f"{what} has {d} features."
         )
-    if spec.name in _NON_NEGATIVE and spec.code != _km.CUSTOM and X.size and X.min() < 0:
+    values = X.data if sparse else X
+    if spec.name in _NON_NEGATIVE and spec.code != _km.CUSTOM and values.size \
+            and values.min() < 0:
         raise ValueError(
             f"{metric} needs non-negative values (rows are treated as distributions); "
-            f"the smallest entry of {what} is {X.min():g}."
+            f"the smallest entry of {what} is {values.min():g}."
         )
     if spec.code == _km.POINCARE and X.size:
         norms = np.einsum("ij,ij->i", X, X, dtype=np.float64)
@@ -282,12 +300,17 @@ def check_data(spec, X, what="X"):
 
 
 def kernel_metric(spec, X):
-    """The tuple ``(code, p, vec, mat, fn)`` the kernels take, for rows like ``X``'s."""
-    if spec.code != _km.CUSTOM:
-        fn = _km.named_pointer(X.dtype.name)
-    else:
-        fn = _custom_pointer(spec, X)
-    return (np.int64(spec.code), float(spec.p), spec.vec, spec.mat, fn)
+    """The tuple ``(code, p, vec, mat, fn, sfn)`` the kernels take, for data like ``X``
+    (a dense array or a CSR matrix; see :mod:`densumap._kernels.metric_rows`)."""
+    dtype = X.dtype.name
+    fn = _km.named_pointer(_km.EUCLIDEAN if spec.code == _km.CUSTOM else spec.code, dtype)
+    sfn = _ks.sparse_named_pointer(dtype)
+    if spec.code == _km.CUSTOM:
+        if sp.issparse(X):
+            sfn = _custom_pointer(spec, X)
+        else:
+            fn = _custom_pointer(spec, X)
+    return (np.int64(spec.code), float(spec.p), spec.vec, spec.mat, fn, sfn)
 
 
 # Compiled pointers of users' functions, by (function, dtype, arguments): a transform
@@ -297,7 +320,7 @@ _POINTERS_MAX = 32
 
 
 def _custom_pointer(spec, X):
-    key = (id(spec.func), X.dtype.name, _args_key(spec.args))
+    key = (id(spec.func), X.dtype.name, sp.issparse(X), _args_key(spec.args))
     hit = _POINTERS.get(key)
     if hit is not None and hit[0] is spec.func:
         return hit[1]
@@ -323,8 +346,11 @@ def _args_key(args):
 def compile_custom(func, args, X, what="metric"):
     """Compile a user's metric into a function pointer of the kernels' signature.
 
-    ``func(x, y, *args)`` is first called on two rows of ``X`` (compiling it for their
-    type) to learn whether it returns a distance or ``(distance, gradient)``.
+    For dense ``X`` the function is ``func(x, y, *args)`` of two rows; for a CSR
+    matrix it is ``func(ind1, val1, ind2, val2, *args)`` of two rows' sorted column
+    indices and values, as umap-learn takes sparse metrics. It is first called on two
+    rows of ``X`` (compiling it for their types) to learn whether it returns a
+    distance or ``(distance, gradient)``.
 
     Raises
     ------
@@ -341,15 +367,17 @@ def compile_custom(func, args, X, what="metric"):
                 f"{what}={name!r} is not a function numba can compile ({exc}); pass a "
                 f"numba.njit function f(x, y) -> float."
             ) from exc
-    x = np.ascontiguousarray(X[0])
-    y = np.ascontiguousarray(X[min(1, X.shape[0] - 1)])
+    sparse = sp.issparse(X)
+    probe = _probe_rows(X, sparse)
     try:
-        out = user(x, y, *args)
+        out = user(*probe, *args)
     except (numba.core.errors.NumbaError, TypeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        form = "f(ind1, val1, ind2, val2" if sparse else "f(x, y"
         raise TypeError(
-            f"{what}={name!r} could not be compiled by numba for rows of dtype {X.dtype} "
-            f"with {len(args)} extra argument(s) from {what}_kwds (passed by position, in "
+            f"{what}={name!r} could not be compiled by numba as {form}, *{what}_kwds "
+            f"values) for {'sparse ' if sparse else ''}rows of dtype {X.dtype} with "
+            f"{len(args)} extra argument(s) from {what}_kwds (passed by position, in "
             f"order): {first}"
         ) from exc
     returns_pair = isinstance(out, tuple) and len(out) == 2
@@ -360,24 +388,21 @@ def compile_custom(func, args, X, what="metric"):
             f"{what}={name!r} must return a float (or a (distance, gradient) tuple); it "
             f"returned {type(out).__name__}."
         )
-    if args:
-        bound_args = tuple(args)
-
-        @numba.njit
-        def bound(a, b):
-            return user(a, b, *bound_args)
-    else:
-        bound = user
-    # The pointer's signature is that of the named metrics; the last four arguments
-    # are theirs and unused here.
-    if returns_pair:
-        def distance(a, b, code, p, vec, mat):
-            return np.float64(bound(a, b)[0])
-    else:
-        def distance(a, b, code, p, vec, mat):
-            return np.float64(bound(a, b))
     try:
-        return numba.cfunc(_km.pointer_signature(X.dtype))(distance)
+        return _km.custom_pointer(user, tuple(args), returns_pair, X.dtype, sparse)
     except numba.core.errors.NumbaError as exc:
         first = str(exc).strip().splitlines()[0]
         raise TypeError(f"{what}={name!r} could not be compiled by numba: {first}") from exc
+
+
+def _probe_rows(X, sparse):
+    """Two rows of ``X`` in the form the user's function takes."""
+    second = min(1, X.shape[0] - 1)
+    if not sparse:
+        return np.ascontiguousarray(X[0]), np.ascontiguousarray(X[second])
+    out = []
+    for i in (0, second):
+        lo, hi = X.indptr[i], X.indptr[i + 1]
+        out += [np.ascontiguousarray(X.indices[lo:hi], dtype=np.int32),
+                np.ascontiguousarray(X.data[lo:hi])]
+    return tuple(out)

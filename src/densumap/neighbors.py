@@ -133,22 +133,10 @@ def _approximate(X, n_neighbors, metric, metric_kwds, seed, low_memory=True):
     return indices.astype(np.int32), dists.astype(np.float32)
 
 
-def _generic_spec(X, metric, metric_kwds, what):
-    """The resolved metric of the generic search; sparse input is refused."""
-    if sp.issparse(X):
-        name = metric if isinstance(metric, str) else getattr(metric, "__name__", metric)
-        raise ValueError(
-            f"{what}={name!r} needs dense input; densumap searches sparse data only with "
-            f"{sorted(set(METRIC_ALIASES) - {'precomputed'})}. Use X.toarray() (if it fits "
-            f"in memory) or one of those metrics."
-        )
-    return metrics_mod.resolve(metric, metric_kwds, what)
-
-
 def _generic(X, n_neighbors, metric, metric_kwds, seed, exact, what):
     from . import metric_search
 
-    spec = _generic_spec(X, metric, metric_kwds, what)
+    spec = metrics_mod.resolve(metric, metric_kwds, what)
     if exact:
         return metric_search.exact_knn(X, n_neighbors, spec)
     return metric_search.approximate_knn(X, n_neighbors, spec, random_state=seed)
@@ -256,7 +244,7 @@ def query_neighbors(train_X, X_new, n_neighbors, metric="euclidean", metric_kwds
     if not is_builtin(metric):
         from . import metric_search
 
-        spec = _generic_spec(X_new, metric, metric_kwds, "metric")
+        spec = metrics_mod.resolve(metric, metric_kwds)
         return metric_search.query_knn(train_X, X_new, n_neighbors, spec)
     kw = dict(metric_kwds or {})
     if sp.issparse(train_X) or sp.issparse(X_new):

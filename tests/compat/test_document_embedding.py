@@ -17,11 +17,6 @@ from ..helpers import knn_accuracy
 pd = pytest.importorskip("pandas")
 pytest.importorskip("matplotlib")
 
-NEEDS_HELLINGER = pytest.mark.xfail(
-    reason="needs metric='hellinger' (issue 13 named metrics, other branch)",
-    raises=ValueError, strict=False)
-
-
 @pytest.fixture(autouse=True)
 def close_figures():
     yield
@@ -36,7 +31,6 @@ def corpus(newsgroups_like):
     return dataset, hover_df
 
 
-@NEEDS_HELLINGER
 def test_counts_section(corpus):
     dataset, hover_df = corpus
     vectorizer = CountVectorizer(min_df=5, stop_words="english")
@@ -48,7 +42,6 @@ def test_counts_section(corpus):
     assert knn_accuracy(embedding.embedding_, dataset.target) > 0.9
 
 
-@NEEDS_HELLINGER
 def test_tfidf_section(corpus):
     dataset, hover_df = corpus
     tfidf_vectorizer = TfidfVectorizer(min_df=5, stop_words="english")

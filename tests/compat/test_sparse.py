@@ -93,8 +93,6 @@ def news(newsgroups_like):
     return (counts[:360], target[:360]), (counts[360:], target[360:])
 
 
-@pytest.mark.xfail(reason="needs metric='hellinger' (issue 13 named metrics, other branch)",
-                   raises=ValueError, strict=False)
 def test_text_section(news):
     (train_counts, train_target), (test_counts, test_target) = news
     tfidf = sklearn.feature_extraction.text.TfidfTransformer(norm="l1").fit(train_counts)

@@ -18,10 +18,9 @@ itself against the candidates of its candidates and updates only its own heap. E
 pair may be measured from both ends (twice the distance evaluations of a symmetric
 local join), which buys a round with no shared writes and no offer buffers.
 
-The metric is the tuple ``(code, p, vec, mat, fn)`` of
-:func:`densumap._kernels.metrics.pair_distance`; the trees split on euclidean
-hyperplanes of the raw coordinates whatever the metric: they only choose the first
-candidates.
+Data and metric are the *rows* and *metric* tuples of :mod:`.metric_rows` (dense or
+sparse rows). The trees split on euclidean hyperplanes of the raw coordinates whatever
+the metric: they only choose the first candidates.
 
 Heaps are three ``(n, K)`` arrays: indices (int32, -1 empty), distances (float64,
 :data:`EMPTY` empty) and flags (uint8, 1 new since its row last sampled it, else 0).
@@ -31,7 +30,7 @@ import numpy as np
 from numba import prange
 
 from ._config import kernel
-from .metrics import pair_distance
+from .metric_rows import add_row, clear_row, row_distance, row_dot, row_sqnorm
 from .rng import GOLDEN, mix64
 
 EMPTY = np.finfo(np.float64).max
@@ -105,13 +104,15 @@ def _push(heap_idx, heap_dist, heap_flag, i, j, d):
 
 
 @kernel()
-def _split_tree(X, seed, tree, leaf_size, order, leaf_starts, side, buf, normal):
+def _split_tree(rows, seed, tree, leaf_size, order, leaf_starts, side, buf, normal):
     """Build one random-projection tree; return its number of leaves.
 
     ``order`` receives a permutation of the rows in which every leaf is a contiguous
     run, ``leaf_starts[:n_leaves + 1]`` the run boundaries (leaves in order).
+    ``normal`` is a zeroed scratch vector of length ``n_features``, zeroed again on
+    return.
     """
-    n, dim = X.shape
+    n = order.shape[0]
     for q in range(n):
         order[q] = q
     stack_lo = np.empty(n + 1, dtype=np.int64)
@@ -139,18 +140,15 @@ def _split_tree(X, seed, tree, leaf_size, order, leaf_starts, side, buf, normal)
         if order[b_pos] == a:
             b_pos = hi - 1
         b = order[b_pos]
-        offset = 0.0
-        for c in range(dim):
-            xa = np.float64(X[a, c])
-            xb = np.float64(X[b, c])
-            normal[c] = xa - xb
-            offset += (xa - xb) * 0.5 * (xa + xb)
+        # The hyperplane equidistant from rows a and b: normal a - b, and the offset
+        # (|a|^2 - |b|^2) / 2 of its midpoint.
+        add_row(rows, a, normal, 1.0)
+        add_row(rows, b, normal, -1.0)
+        offset = 0.5 * (row_sqnorm(rows, a) - row_sqnorm(rows, b))
         n_left = 0
         for q in range(lo, hi):
             r = order[q]
-            v = -offset
-            for c in range(dim):
-                v += normal[c] * np.float64(X[r, c])
+            v = row_dot(rows, r, normal) - offset
             if v > 0.0:
                 side[q] = 0
             elif v < 0.0:
@@ -158,6 +156,8 @@ def _split_tree(X, seed, tree, leaf_size, order, leaf_starts, side, buf, normal)
             else:
                 side[q] = np.uint8(_hash(seed, stream, node, 2 + r) & np.uint64(1))
             n_left += side[q] == 0
+        clear_row(rows, a, normal)
+        clear_row(rows, b, normal)
         if n_left == 0 or n_left == size:
             # All rows on one side (e.g. duplicates): split at random, or in halves.
             n_left = 0
@@ -192,20 +192,20 @@ def _split_tree(X, seed, tree, leaf_size, order, leaf_starts, side, buf, normal)
 
 
 @kernel(parallel=True)
-def build_forest(X, seed, leaf_size, orders, leaf_starts, n_leaves):
+def build_forest(rows, seed, leaf_size, orders, leaf_starts, n_leaves):
     """Build ``orders.shape[0]`` trees, one per thread (each tree is serial)."""
     n_trees, n = orders.shape
-    dim = X.shape[1]
+    n_features = rows[4]
     for t in prange(n_trees):
         side = np.empty(n, dtype=np.uint8)
         buf = np.empty(n, dtype=np.int32)
-        normal = np.empty(dim, dtype=np.float64)
-        n_leaves[t] = _split_tree(X, seed, t, leaf_size, orders[t], leaf_starts[t], side,
+        normal = np.zeros(n_features, dtype=np.float64)
+        n_leaves[t] = _split_tree(rows, seed, t, leaf_size, orders[t], leaf_starts[t], side,
                                   buf, normal)
 
 
 @kernel(parallel=True)
-def join_leaves(X, metric, order, leaf_starts, n_leaves, heap_idx, heap_dist, heap_flag):
+def join_leaves(rows, metric, order, leaf_starts, n_leaves, heap_idx, heap_dist, heap_flag):
     """Measure every pair within each leaf of one tree and offer it to both rows.
 
     A row lies in one leaf of a tree, so leaves run in parallel without shared writes.
@@ -221,7 +221,7 @@ def join_leaves(X, metric, order, leaf_starts, n_leaves, heap_idx, heap_dist, he
                 need_j = not _in_row(heap_idx, j, i)
                 if not (need_i or need_j):
                     continue
-                d = pair_distance(X[i], X[j], metric)
+                d = row_distance(rows, i, rows, j, metric)
                 if need_i:
                     _push(heap_idx, heap_dist, heap_flag, i, j, d)
                 if need_j:
@@ -229,7 +229,7 @@ def join_leaves(X, metric, order, leaf_starts, n_leaves, heap_idx, heap_dist, he
 
 
 @kernel(parallel=True)
-def fill_random(X, metric, seed, heap_idx, heap_dist, heap_flag):
+def fill_random(rows, metric, seed, heap_idx, heap_dist, heap_flag):
     """Complete rows with fewer than ``K`` entries with hash-chosen rows."""
     n, K = heap_idx.shape
     for i in prange(n):
@@ -242,7 +242,7 @@ def fill_random(X, metric, seed, heap_idx, heap_dist, heap_flag):
             attempt += 1
             if j == i or _in_row(heap_idx, i, j):
                 continue
-            d = pair_distance(X[i], X[j], metric)
+            d = row_distance(rows, i, rows, j, metric)
             filled += _push(heap_idx, heap_dist, heap_flag, i, j, d)
 
 
@@ -338,7 +338,7 @@ def build_candidates(heap_idx, heap_flag, rev_starts, rev_sources, rev_flags, se
 
 
 @kernel(parallel=True)
-def pull_round(X, metric, new_cand, old_cand, n_new, n_old, heap_idx, heap_dist, heap_flag):
+def pull_round(rows, metric, new_cand, old_cand, n_new, n_old, heap_idx, heap_dist, heap_flag):
     """One NN-descent round; return the number of heap entries that changed.
 
     Row ``i`` measures itself against its new candidates and against the candidates of
@@ -379,7 +379,7 @@ def pull_round(X, metric, new_cand, old_cand, n_new, n_old, heap_idx, heap_dist,
                 prev = j
                 if _in_row(heap_idx, i, j):
                     continue
-                d = pair_distance(X[i], X[j], metric)
+                d = row_distance(rows, i, rows, j, metric)
                 changed += _push(heap_idx, heap_dist, heap_flag, i, j, d)
         changes[blk] = changed
     return changes.sum()

@@ -10,7 +10,7 @@ import numpy as np
 from numba import prange
 
 from ._config import kernel
-from .metrics import pair_distance
+from .metric_rows import n_rows, row_distance
 
 # Distance of an empty slot: finite, so that no comparison relies on infinities.
 _EMPTY = np.finfo(np.float64).max
@@ -22,12 +22,12 @@ def exact_knn(Q, R, k, metric):
 
     Parameters
     ----------
-    Q : ndarray of shape (n_query, d), C-contiguous
-    R : ndarray of shape (n_ref, d), C-contiguous, same dtype as ``Q``
+    Q, R : rows tuples (:mod:`.metric_rows`)
+        Query and reference rows, both dense or both sparse, of the same dtype.
     k : int
         ``1 <= k <= n_ref``.
-    metric : tuple ``(code, p, vec, mat, fn)``
-        See :func:`densumap._kernels.metrics.pair_distance`.
+    metric : tuple ``(code, p, vec, mat, fn, sfn)``
+        See :mod:`.metric_rows`.
 
     Returns
     -------
@@ -36,15 +36,15 @@ def exact_knn(Q, R, k, metric):
     distances : ndarray of shape (n_query, k), float64
         Sorted by increasing distance, ties by increasing index.
     """
-    n_q = Q.shape[0]
-    n_r = R.shape[0]
+    n_q = n_rows(Q)
+    n_r = n_rows(R)
     indices = np.full((n_q, k), -1, dtype=np.int32)
     distances = np.full((n_q, k), _EMPTY, dtype=np.float64)
     for i in prange(n_q):
         top_d = distances[i]
         top_i = indices[i]
         for j in range(n_r):
-            d = pair_distance(Q[i], R[j], metric)
+            d = row_distance(Q, i, R, j, metric)
             # Strict comparisons keep the lower index first among equal distances; a
             # NaN distance fails them and is never kept.
             if d < top_d[k - 1]:
