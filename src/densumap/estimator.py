@@ -7,7 +7,8 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _blocks, density, graph as graph_mod, layout, transform as transform_mod
+from . import _blocks, density, graph as graph_mod, layout, output_metric as om_mod
+from . import transform as transform_mod
 from ._input import check_distance_scale, check_value_range, unique_rows
 from ._runtime import epoch_progress, numba_threads, resolve_seed, stage, verbosity
 from .init import initial_layout
@@ -55,9 +56,31 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     metric_kwds : dict, default=None
         Extra arguments of ``metric``: only ``{"p": p}`` (``p > 0``) for
         "minkowski"; any other key is an error.
-    output_metric : {"euclidean"}, default="euclidean"
-        Metric of the embedding space. Only "euclidean" is implemented; DensMAP
-        (``densmap=True``) needs it in any case.
+    output_metric : str or numba function, default="euclidean"
+        Metric of the embedding space, as umap-learn's: "euclidean" ("l2"), the
+        fast default; "haversine" (a sphere: ``n_components=2``, column 0 the
+        polar angle and column 1 the longitude, in radians, unwrapped: the point
+        is ``(sin c0 cos c1, sin c0 sin c1, cos c0)``); "hyperboloid" (hyperbolic
+        space: the point is ``(x, sqrt(1 + |x|**2))``); "gaussian_energy"
+        (``n_components=5``: each point a 2-D Gaussian, mean in columns 0-1,
+        variances in 2-3, angle in 4), "spherical_gaussian_energy" (3),
+        "diagonal_gaussian_energy" (4); "manhattan", "chebyshev", "minkowski",
+        "seuclidean", "wminkowski", "mahalanobis", "canberra", "braycurtis",
+        "cosine", "correlation", "softmax_hellinger" and umap-learn's aliases
+        of these. Or a numba-compiled function ``f(x, y, *args) -> (distance,
+        gradient)`` (gradient with respect to ``x``, shape (n_components,)).
+        The same curve and schedule as the euclidean layout, initialised the
+        same way (spectral layout scaled to [0, 10]), bit-identical for any
+        ``n_jobs``; :mod:`densumap.output_metric` has the details and the few
+        differences from umap-learn. DensMAP (``densmap=True``) needs
+        "euclidean". Gaussian embeddings are returned in a canonical form
+        (variances as absolute values, angle in [-pi/2, pi/2)).
+    output_metric_kwds : dict, default=None
+        Extra arguments of ``output_metric``: ``{"p": p}`` for "minkowski",
+        ``{"sigma": variances}`` for "seuclidean", ``{"w": weights, "p": p}``
+        for "wminkowski", ``{"vinv": matrix}`` for "mahalanobis" (checked by
+        name, any other key is an error); for a user's function, its extra
+        positional arguments, the values in the dict's order (as umap-learn).
     n_epochs : int, default=None
         Optimisation epochs; None means 500 up to 10,000 samples, else 200, with
         or without DensMAP (umap-learn adds 200 for DensMAP: pass them explicitly to
@@ -213,7 +236,8 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "metric": [StrOptions(set(METRIC_ALIASES))],
         "metric_kwds": [dict, None],
-        "output_metric": [StrOptions({"euclidean"})],
+        "output_metric": [StrOptions(set(om_mod.OUTPUT_METRICS)), callable],
+        "output_metric_kwds": [dict, None],
         "n_epochs": [Interval(Integral, 0, None, closed="left"), None],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "init": [StrOptions({"spectral", "pca", "random"}), np.ndarray],
@@ -252,6 +276,7 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         metric="euclidean",
         metric_kwds=None,
         output_metric="euclidean",
+        output_metric_kwds=None,
         n_epochs=None,
         learning_rate=1.0,
         init="spectral",
@@ -285,6 +310,7 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.metric = metric
         self.metric_kwds = metric_kwds
         self.output_metric = output_metric
+        self.output_metric_kwds = output_metric_kwds
         self.n_epochs = n_epochs
         self.learning_rate = learning_rate
         self.init = init
@@ -324,13 +350,16 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         # Before the generic check, which would only say that output_metric must
         # be "euclidean": say why DensMAP in particular cannot use another one.
         if (isinstance(self.densmap, (bool, np.bool_)) and self.densmap
-                and isinstance(self.output_metric, str)
-                and self.output_metric.lower() not in ("euclidean", "l2")):
+                and (callable(self.output_metric) or isinstance(self.output_metric, str))
+                and not om_mod.is_euclidean(self.output_metric)):
             raise ValueError(
                 f"densmap=True needs output_metric='euclidean' (the density term uses "
                 f"euclidean radii in the embedding); got output_metric="
                 f"{self.output_metric!r}."
             )
+        reason = om_mod.refused_reason(self.output_metric)
+        if reason is not None:
+            raise ValueError(f"output_metric={self.output_metric!r} is not supported: {reason}.")
         self._validate_params()
         if self.min_dist > self.spread:
             raise ValueError(
@@ -536,6 +565,7 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self : UMAP
         """
         self._check_params()
+        output = om_mod.resolve(self.output_metric, self.output_metric_kwds, self.n_components)
         X, metric = self._validate_input(X)
         target = self._validate_target(y, X.shape[0])
         X_fit, target = self._deduplicate(X, target)
@@ -545,7 +575,7 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             init = init[self.unique_index_]
         seed = resolve_seed(self.random_state)
         with numba_threads(self.n_jobs), verbosity(self.verbose):
-            self._fit_embedding(X_fit, metric, n_neighbors, seed, target, init)
+            self._fit_embedding(X_fit, metric, n_neighbors, seed, target, init, output)
         if X_fit.shape[0] < X.shape[0]:
             # Duplicates share the position (and radii) of their distinct row.
             inverse = self.unique_inverse_
@@ -569,7 +599,8 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         target_graph, _, _ = graph_mod.fuzzy_simplicial_set(t_idx, t_dists, k)
         return graph_mod.general_intersection(data_graph, target_graph, self.target_weight)
 
-    def _fit_embedding(self, X, metric, n_neighbors, seed, y_target=None, init="spectral"):
+    def _fit_embedding(self, X, metric, n_neighbors, seed, y_target=None, init="spectral",
+                       output=None):
         n = X.shape[0]
         self.n_neighbors_ = n_neighbors
         self.n_epochs_ = (
@@ -616,13 +647,15 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         with stage("optimisation"):
             try:
                 layout.optimize_layout(emb, lgraph, params, seed,
-                                       target if self.densmap else None, progress)
+                                       target if self.densmap else None, progress, output)
             finally:
                 close()
-        self.embedding_ = emb
+        self.embedding_ = om_mod.canonical(output, emb)
         if self.output_dens:
             self.rad_orig_ = target.log_radii
-            self.rad_emb_ = density.embedding_log_radii(data_lgraph, emb, knn_indices)
+            self.rad_emb_ = (density.embedding_log_radii(data_lgraph, emb, knn_indices)
+                             if output is None else
+                             om_mod.log_radii(output, data_lgraph, emb, knn_indices))
         self._density_relation = None
         if self.densmap:
             self._density_relation = density.training_density_relation(
@@ -728,6 +761,7 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def _transform_array(self, X, n_jobs=None):
         """:meth:`transform` of in-memory ``X``; ``n_jobs`` overrides ``self.n_jobs``."""
         X, metric = self._validate_new(X)
+        output = om_mod.resolve(self.output_metric, self.output_metric_kwds, self.n_components)
         n_train = self._fitted_embedding().shape[0]
         params = transform_mod.TransformParams(
             n_neighbors=self.n_neighbors_, local_connectivity=self.local_connectivity,
@@ -753,7 +787,7 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                     placed = transform_mod.place_points(
                         nb, dists, dists < cut, transform_mod.row_keys(X),
                         self._fitted_embedding(),
-                        params, seed, self._density_relation, progress)
+                        params, seed, self._density_relation, progress, output)
                 finally:
                     close()
         if self.output_dens:
@@ -765,9 +799,10 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
         Each embedded point ``y`` becomes the weighted mean of the training rows of
         its ``n_neighbors`` nearest training points in the embedding, with weights
-        the embedding affinities ``1 / (1 + a |y - y_j|**(2b))``. This is a local
-        interpolation of the training data, not an optimisation: the result lies in
-        the convex hull of nearby training rows.
+        the embedding affinities ``1 / (1 + a |y - y_j|**(2b))``, distances in the
+        model's ``output_metric`` (exact search). This is a local interpolation of
+        the training data, not an optimisation: the result lies in the convex hull
+        of nearby training rows.
 
         Parameters
         ----------
@@ -795,7 +830,12 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             )
         fitted = self._fitted_embedding()
         k = min(self.n_neighbors_, fitted.shape[0])
-        nb, dists = query_neighbors(fitted, np.ascontiguousarray(Y), k)
+        output = om_mod.resolve(self.output_metric, self.output_metric_kwds, self.n_components)
+        if output is None:
+            nb, dists = query_neighbors(fitted, np.ascontiguousarray(Y), k)
+        else:
+            nb, dists = output.knn(Y, fitted, k)
+            dists = np.maximum(dists, 0.0)  # a Gaussian energy may be negative
         return transform_mod.interpolate_rows(self._train_X, nb, dists, self.a_, self.b_)
 
 
