@@ -336,6 +336,20 @@ def test_output_dens_uses_the_output_metric(digits):
     np.testing.assert_allclose(model.rad_emb_, expected, rtol=1e-4, atol=1e-5)
 
 
+def test_saved_model_keeps_its_space(digits, tmp_path):
+    X = digits[0]
+    model = densumap.UMAP(output_metric="minkowski", output_metric_kwds={"p": 3.0},
+                          n_epochs=30, random_state=0).fit(X[:400])
+    densumap.save(model, tmp_path / "m.zip")
+    loaded = densumap.load(tmp_path / "m.zip")
+    assert loaded.get_params() == model.get_params()
+    np.testing.assert_array_equal(loaded.transform(X[400:450]), model.transform(X[400:450]))
+    # A user's function is code: the safe format refuses it, naming the parameter.
+    custom = densumap.UMAP(output_metric=torus_grad, n_epochs=5, random_state=0).fit(X[:100])
+    with pytest.raises(TypeError, match="params.output_metric"):
+        densumap.save(custom, tmp_path / "c.zip")
+
+
 # ---------------------------------------------------------------- errors
 X_SMALL = np.random.default_rng(0).normal(size=(40, 5))
 
