@@ -191,8 +191,9 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     rad_orig_, rad_emb_ : ndarray of shape (n_samples,)
         Only with ``output_dens=True``. The log local radius of point ``i`` is
         ``log(sum_j mu_ij d_ij**2 / sum_j mu_ij)`` over its graph neighbours, with
-        the input metric or the embedding's euclidean distance: both on the same
-        squared-distance scale (see :mod:`densumap.density`).
+        the input metric or the embedding's distance (euclidean, or the
+        ``output_metric``'s, a negative Gaussian energy counting as 0): both on
+        the same squared-distance scale (see :mod:`densumap.density`).
     unique_index_ : ndarray of shape (n_unique,), int64, or None
         With ``unique=True``, the first occurrence of each distinct row of ``X``
         (the rows the model was fitted on, in this order); None otherwise.
@@ -347,8 +348,8 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         follow. Raises ``InvalidParameterError`` or ``ValueError`` naming the
         parameters and the values received.
         """
-        # Before the generic check, which would only say that output_metric must
-        # be "euclidean": say why DensMAP in particular cannot use another one.
+        # Before the generic checks: say why DensMAP cannot use another output
+        # metric, whatever it is.
         if (isinstance(self.densmap, (bool, np.bool_)) and self.densmap
                 and (callable(self.output_metric) or isinstance(self.output_metric, str))
                 and not om_mod.is_euclidean(self.output_metric)):
