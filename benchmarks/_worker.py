@@ -25,6 +25,7 @@ import argparse
 import gc
 import json
 import logging
+import os
 import platform
 import re
 import resource
@@ -104,6 +105,12 @@ def synthetic_mixture(n, dim=50, n_clusters=20, seed=0, chunk=100_000):
 def load_data(args):
     if args.synthetic:
         return synthetic_mixture(args.n, dim=args.synthetic_dim)
+    if args.npz:
+        # The first n rows of a prepared set (benchmarks/make_fmnist_1m.py).
+        with np.load(args.npz) as z:
+            if args.n > z["X"].shape[0]:
+                raise SystemExit(f"--n {args.n} exceeds the {z['X'].shape[0]} rows of {args.npz}")
+            return np.ascontiguousarray(z["X"][: args.n]), z["y"][: args.n].copy()
     from densumap.datasets import load_fashion_mnist
 
     X_all, y_all = load_fashion_mnist(args.data)
@@ -225,6 +232,8 @@ def parse_args(argv=None):
     p.add_argument("--synthetic", action="store_true",
                    help="use n synthetic Gaussian-mixture points instead of Fashion-MNIST")
     p.add_argument("--synthetic-dim", type=int, default=50)
+    p.add_argument("--npz", default=None,
+                   help="use the first n rows of X (and labels y) of this .npz file")
     p.add_argument("--warmup-n", type=int, default=None,
                    help="points in the warm-up fit (default 500, or 5000 when n > 4096)")
     p.add_argument("--warmup-epochs", type=int, default=10)
@@ -288,7 +297,8 @@ def main(argv=None):
         "random_state": random_state,
         "n": int(X.shape[0]),
         "dim": int(X.shape[1]),
-        "data": "synthetic" if args.synthetic else "fashion-mnist",
+        "data": ("synthetic" if args.synthetic
+                 else "npz:" + os.path.basename(args.npz) if args.npz else "fashion-mnist"),
         "fit_s": fit_s,
         "warmup_s": warmup_s,
         "warmup_n": int(warmup_n),

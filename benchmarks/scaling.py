@@ -7,7 +7,9 @@ Real sizes are the first n rows of Fashion-MNIST (784 dimensions); synthetic siz
 are points of a 20-component Gaussian mixture in 50 dimensions (see
 ``_worker.synthetic_mixture``). UMAP mode, random_state=42, the same worker as
 ``run.py`` (warm-up fit first, peak RSS of the fit alone, data included). Quality
-metrics are skipped unless ``--metrics``.
+metrics are skipped unless ``--metrics``. ``--npz F --npz-sizes ...`` adds the first
+n rows of a prepared set, e.g. the augmented Fashion-MNIST million of
+``make_fmnist_1m.py``.
 """
 import argparse
 import sys
@@ -24,6 +26,8 @@ def main(argv=None):
     p.add_argument("--synthetic-sizes", default="200000,1000000", type=int_list,
                    help="synthetic sizes, 50-dimensional ('' for none)")
     p.add_argument("--synthetic-dim", type=int, default=50)
+    p.add_argument("--npz", default=None, help=".npz with X and y (make_fmnist_1m.py)")
+    p.add_argument("--npz-sizes", default="", type=int_list, help="sizes taken from --npz")
     p.add_argument("--mode", default="umap", choices=["umap", "densmap"])
     p.add_argument("--repeats", type=int, default=1)
     p.add_argument("--metrics", action="store_true", help="also compute the quality metrics")
@@ -34,22 +38,28 @@ def main(argv=None):
     payload["meta"]["settings"] = {
         "data": args.data, "sizes": args.sizes, "synthetic_sizes": args.synthetic_sizes,
         "synthetic_dim": args.synthetic_dim, "mode": args.mode, "repeats": args.repeats,
-        "random_state": 42,
+        "random_state": 42, "npz": args.npz, "npz_sizes": args.npz_sizes,
     }
-    jobs = [(n, False) for n in args.sizes] + [(n, True) for n in args.synthetic_sizes]
+    jobs = ([(n, False) for n in args.sizes] + [(n, True) for n in args.synthetic_sizes]
+            + [(n, "npz") for n in (args.npz_sizes if args.npz else [])])
     t_all = time.perf_counter()
     for n, synthetic in jobs:
         for rep in range(args.repeats):
             cmd = ["--lib", "densumap", "--mode", args.mode, "--seed", 42, "--n", n]
-            cmd += (["--synthetic", "--synthetic-dim", args.synthetic_dim] if synthetic
-                    else ["--data", args.data])
+            if synthetic == "npz":
+                cmd += ["--npz", args.npz]
+            elif synthetic:
+                cmd += ["--synthetic", "--synthetic-dim", args.synthetic_dim]
+            else:
+                cmd += ["--data", args.data]
             if not args.metrics:
                 cmd.append("--no-metrics")
-            print(f"{'synthetic' if synthetic else 'fashion-mnist'} n={n} "
+            family = {"npz": "npz", True: "synthetic", False: "fashion-mnist"}[synthetic]
+            print(f"{family} n={n} "
                   f"repeat={rep + 1} ...", end=" ", flush=True, file=sys.stderr)
             res = run_worker(cmd, timeout=args.timeout)
             res.setdefault("n", n)
-            res.setdefault("data", "synthetic" if synthetic else "fashion-mnist")
+            res.setdefault("data", family)
             res["repeat"] = rep
             payload["runs"].append(res)
             payload["meta"]["total_s"] = time.perf_counter() - t_all

@@ -106,3 +106,29 @@ def general_intersection(L, R, weight):
         else:
             out[i, j] = lv ** ((1 - weight) / weight) * rv
     return reset_local_connectivity(out)
+
+
+# ------------------------------------------------------------------ input metrics
+# Textbook formulas of the metrics SciPy no longer has (or never had), for
+# tests/test_metrics.py. Binary metrics count non-zero entries as true.
+def binary_counts(x, y):
+    a, b = np.asarray(x) != 0, np.asarray(y) != 0
+    return np.sum(a & b), np.sum(a & ~b), np.sum(~a & b), a.size
+
+
+def kulsinski(x, y):
+    tt, tf, ft, n = binary_counts(x, y)
+    return (tf + ft - tt + n) / (tf + ft + n)
+
+
+def sokalmichener(x, y):
+    tt, tf, ft, n = binary_counts(x, y)
+    ff = n - tt - tf - ft
+    r = 2.0 * (tf + ft)
+    return r / (tt + ff + r)
+
+
+def poincare(u, v):
+    u, v = np.asarray(u, np.float64), np.asarray(v, np.float64)
+    delta = 2 * np.sum((u - v) ** 2) / ((1 - u @ u) * (1 - v @ v))
+    return np.arccosh(1 + delta)

@@ -13,10 +13,11 @@ fast and compiles nothing.
 import importlib
 
 __version__ = "0.1.0"
-__all__ = ["UMAP", "save", "load", "plot", "datasets", "__version__"]
+__all__ = ["UMAP", "AlignedUMAP", "save", "load", "plot", "datasets", "__version__"]
 
 _SUBMODULES = {"plot", "datasets", "estimator", "neighbors", "graph", "density", "init",
-               "layout", "transform", "cli", "dask", "persist", "anndata", "partition"}
+               "layout", "transform", "cli", "dask", "persist", "anndata", "partition",
+               "aligned_umap", "alignment"}
 
 
 def __getattr__(name):
@@ -24,6 +25,10 @@ def __getattr__(name):
         from .estimator import UMAP
 
         return UMAP
+    if name == "AlignedUMAP":
+        from .aligned_umap import AlignedUMAP
+
+        return AlignedUMAP
     if name in ("save", "load"):
         from . import persist
 

@@ -7,7 +7,8 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _blocks, density, graph as graph_mod, layout, output_metric as om_mod
+from . import _blocks, density, graph as graph_mod, layout, metrics as metrics_mod
+from . import output_metric as om_mod
 from . import transform as transform_mod
 from ._input import check_distance_scale, check_value_range, unique_rows
 from ._runtime import epoch_progress, numba_threads, resolve_seed, stage, verbosity
@@ -15,8 +16,11 @@ from .init import initial_layout
 from .neighbors import (DEFAULT_DISCONNECTION, METRIC_ALIASES, canonical_metric,
                         nearest_neighbors, precomputed_knn_arrays, query_neighbors)
 
+# Every metric name (those densumap lacks included, so that their error says why).
+METRIC_NAMES = set(METRIC_ALIASES) | set(metrics_mod.NAMED_ALIASES) | set(
+    metrics_mod.NOT_PROVIDED)
 # Metrics a continuous supervised target may use.
-TARGET_METRICS = {m for m in METRIC_ALIASES if m != "precomputed"}
+TARGET_METRICS = METRIC_NAMES - {"precomputed", "categorical"}
 
 # Keyword arguments each metric understands (the exact kNN and the transform's
 # query kernel use only these); anything else in ``metric_kwds`` is an error.
@@ -49,13 +53,26 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         ``n_samples`` with a warning when the data has fewer points.
     n_components : int, default=2
         Dimension of the embedding.
-    metric : str, default="euclidean"
-        Input metric: "euclidean", "cosine", "manhattan", "chebyshev",
-        "minkowski" (``metric_kwds={"p": p}``), "correlation" or "precomputed"
-        (``X`` is then a square distance matrix).
+    metric : str or callable, default="euclidean"
+        Input metric. Searched by dedicated kernels (sparse input too):
+        "euclidean" ("l2"), "cosine", "manhattan" ("l1", "cityblock", "taxicab"),
+        "chebyshev" ("linf", "linfinity", "linfty"), "minkowski", "correlation";
+        "precomputed" means ``X`` is a square distance matrix. Dense input only:
+        "seuclidean", "wminkowski", "mahalanobis", "canberra", "braycurtis",
+        "hellinger", "softmax_hellinger", "haversine", "poincare", "symmetric_kl"
+        and the binary metrics "hamming", "matching", "jaccard", "dice",
+        "kulsinski", "rogerstanimoto", "russellrao", "sokalmichener",
+        "sokalsneath", "yule" (non-zero is true); or a function ``f(x, y) ->
+        float`` of two rows (a ``numba.njit`` function, or a Python function numba
+        can compile, else ``TypeError``), which may also return ``(distance,
+        gradient)``. See :mod:`densumap.metrics` for the definitions.
     metric_kwds : dict, default=None
-        Extra arguments of ``metric``: only ``{"p": p}`` (``p > 0``) for
-        "minkowski"; any other key is an error.
+        Keyword arguments of ``metric``, by name: ``p`` (> 0) for "minkowski";
+        ``V`` (variances, required) for "seuclidean"; ``w`` (required) and ``p``
+        for "wminkowski"; ``VI`` (inverse covariance) or ``V`` (covariance), one
+        required, for "mahalanobis"; ``z`` for "symmetric_kl". Any other key is an
+        error. For a function, the values are passed after the two rows by
+        position, in the dictionary's order (as umap-learn does).
     output_metric : str or numba function, default="euclidean"
         Metric of the embedding space, as umap-learn's: "euclidean" ("l2"), the
         fast default; "haversine" (a sphere: ``n_components=2``, column 0 the
@@ -135,11 +152,11 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     target_n_neighbors : int, default=-1
         Neighbours of each point in the space of a continuous target ``y``; -1
         means ``n_neighbors``.
-    target_metric : str, default="categorical"
+    target_metric : str or callable, default="categorical"
         "categorical" treats ``y`` as class labels (integers or strings; -1 marks an
         unlabelled point). Any input metric except "precomputed" (e.g. "l1",
-        "euclidean") treats ``y`` as a continuous target of shape (n_samples,) or
-        (n_samples, n_targets).
+        "euclidean", a numba function) treats ``y`` as a continuous target of shape
+        (n_samples,) or (n_samples, n_targets).
     target_metric_kwds : dict, default=None
         Extra arguments of ``target_metric``.
     target_weight : float, default=0.5
@@ -235,7 +252,7 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     _parameter_constraints = {
         "n_neighbors": [Interval(Integral, 2, None, closed="left")],
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "metric": [StrOptions(set(METRIC_ALIASES))],
+        "metric": [StrOptions(METRIC_NAMES), callable],
         "metric_kwds": [dict, None],
         "output_metric": [StrOptions(set(om_mod.OUTPUT_METRICS)), callable],
         "output_metric_kwds": [dict, None],
@@ -262,7 +279,7 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         "output_dens": ["boolean"],
         "target_n_neighbors": [Interval(Integral, 2, None, closed="left"),
                                Options(Integral, {-1})],
-        "target_metric": [StrOptions({"categorical"} | TARGET_METRICS)],
+        "target_metric": [StrOptions({"categorical"} | TARGET_METRICS), callable],
         "target_metric_kwds": [dict, None],
         "target_weight": [Interval(Real, 0, 1, closed="both")],
         "transform_seed": ["random_state"],
@@ -370,7 +387,8 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         metric = canonical_metric(self.metric)
         _check_metric_kwds("metric", metric, self.metric_kwds)
         if self.target_metric != "categorical":
-            _check_metric_kwds("target_metric", canonical_metric(self.target_metric),
+            _check_metric_kwds("target_metric", canonical_metric(self.target_metric,
+                                                                 "target_metric"),
                                self.target_metric_kwds)
         if self.unique and _has_precomputed_knn(self.precomputed_knn):
             raise ValueError(
@@ -596,7 +614,8 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         k = n_neighbors if self.target_n_neighbors == -1 else min(self.target_n_neighbors, n)
         t_metric = canonical_metric(self.target_metric)
         t_idx, t_dists = nearest_neighbors(np.ascontiguousarray(target), k, t_metric,
-                                           self.target_metric_kwds, seed)
+                                           self.target_metric_kwds, seed,
+                                           what="target_metric")
         target_graph, _, _ = graph_mod.fuzzy_simplicial_set(t_idx, t_dists, k)
         return graph_mod.general_intersection(data_graph, target_graph, self.target_weight)
 
@@ -867,7 +886,12 @@ def _has_precomputed_knn(knn):
 
 
 def _check_metric_kwds(name, metric, kwds):
-    """Reject ``metric_kwds`` keys the metric does not use, and a bad minkowski ``p``."""
+    """Reject ``metric_kwds`` keys the metric does not use, and bad values."""
+    if callable(metric):
+        return  # a function's arguments are checked when it is compiled
+    if metrics_mod.is_named(metric):
+        metrics_mod.check_named_kwds(name, metric, kwds)
+        return
     if not kwds:
         return
     unknown = sorted(set(kwds) - METRIC_KWDS.get(metric, set()))

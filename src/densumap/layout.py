@@ -11,9 +11,10 @@ from ._kernels.density import vertex_terms
 from ._kernels.graph import shuffle_rows
 from ._kernels.rng import hash_keys
 from ._kernels.sgd import (NO_DENSITY, DensityTerms, EdgeSchedule, LevelSweep, SGDParams,
-                           sgd_epoch, sgd_sweep_epoch, sweep_part)
+                           sgd_epoch, sweep_part)
 from .density import correlation_state
-from .partition import bisect, dispatch_order, level_rows, n_levels_for
+from .partition import (LOCALITY_MIN, bisect, dispatch_order, level_rows, locality_order,
+                        n_levels_for)
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +88,13 @@ def _sweep_epoch(pool, orders, pos, snapshot, sched, sweep, p, dens, row_keys, n
     parts of each level in the order threads take them (:func:`dispatch_order`).
     """
     if pool is None:
-        sgd_sweep_epoch(pos, snapshot, sched, sweep, p, dens, row_keys, neg_inv)
+        # The same compiled kernel as the threads run, part by part: a kernel that
+        # looped over the parts itself would be a second compilation of the row
+        # kernel, whose vectorised sums the compiler may order differently.
+        for level in range(sweep.n_levels):
+            for q in orders[level]:
+                sweep_part(pos, snapshot, sched, p, dens, row_keys, sweep, level, q, neg_inv)
+        sweep_part(pos, snapshot, sched, p, dens, row_keys, sweep, sweep.n_levels, 0, neg_inv)
         return
     for level in range(sweep.n_levels):
         parts = iter(orders[level])
@@ -194,7 +201,19 @@ def optimize_layout(embedding, graph, params, seed, target=None, progress=None, 
         perm = plan.perm
         graph, work, target = _renumber(graph, embedding, target, perm)
         row_keys = perm.astype(np.uint64)  # each vertex's stream keyed by its own index
+    elif n >= LOCALITY_MIN:
+        # Plain UMAP on a large graph: vertices renumbered in Z-order of the initial
+        # layout, so that each row's neighbours are near it in memory.
+        perm = locality_order(embedding)
+        if target is None:
+            graph = graph[perm][:, perm].tocsr()
+            graph.sort_indices()
+            work = np.ascontiguousarray(embedding[perm])
+        else:
+            graph, work, target = _renumber(graph, embedding, target, perm)
+        row_keys = perm.astype(np.uint64)
     else:
+        perm = None
         graph = graph.copy()
         work = embedding
         row_keys = np.arange(n, dtype=np.uint64)
@@ -212,7 +231,7 @@ def optimize_layout(embedding, graph, params, seed, target=None, progress=None, 
         pool = _sweep_pool(swept, stack)
         _epochs(work, graph, sched, params, np.uint64(seed), target,
                 sweep if swept else None, row_keys, pool, progress, output)
-    if swept:
+    if perm is not None:
         embedding[perm] = work
     return embedding
 

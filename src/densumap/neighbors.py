@@ -9,6 +9,8 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
+from . import metrics as metrics_mod
+
 logger = logging.getLogger(__name__)
 
 # Brute force costs n^2 * d; below this many samples it is both exact and fast.
@@ -26,6 +28,7 @@ METRIC_ALIASES = {
     "chebyshev": "chebyshev",
     "linfinity": "chebyshev",
     "linf": "chebyshev",
+    "linfty": "chebyshev",
     "minkowski": "minkowski",
     "correlation": "correlation",
     "precomputed": "precomputed",
@@ -33,16 +36,36 @@ METRIC_ALIASES = {
 
 # Largest distance a bounded metric can give; neighbours at that distance carry no
 # information and are disconnected by default (as umap-learn does).
-DEFAULT_DISCONNECTION = {"cosine": 2.0, "correlation": 2.0}
+DEFAULT_DISCONNECTION = {"cosine": 2.0, "correlation": 2.0, **metrics_mod.DISCONNECTION}
 
 
-def canonical_metric(metric):
-    """Return the canonical name of ``metric`` or raise ``ValueError``."""
-    if not isinstance(metric, str) or metric.lower() not in METRIC_ALIASES:
-        raise ValueError(
-            f"Unknown metric {metric!r}; supported: {sorted(set(METRIC_ALIASES))}."
-        )
-    return METRIC_ALIASES[metric.lower()]
+def canonical_metric(metric, what="metric"):
+    """Canonical name of ``metric``, or ``metric`` itself when it is a function.
+
+    Built-in names (:data:`METRIC_ALIASES`) and the named metrics of
+    :mod:`densumap.metrics` are accepted in any case; anything else raises
+    ``ValueError``.
+    """
+    if callable(metric):
+        return metric
+    if isinstance(metric, str):
+        if metric.lower() in METRIC_ALIASES:
+            return METRIC_ALIASES[metric.lower()]
+        if metrics_mod.is_named(metric):
+            return metrics_mod.canonical_name(metric)
+    error = metrics_mod.not_provided_error(metric, what)
+    if error is not None:
+        raise error
+    raise ValueError(
+        f"Unknown {what} {metric!r}; supported: "
+        f"{sorted(set(METRIC_ALIASES) | set(metrics_mod.NAMED_ALIASES))} or a numba "
+        f"function f(x, y) -> float."
+    )
+
+
+def is_builtin(metric):
+    """True for a canonical built-in name (searched by the dedicated kernels)."""
+    return isinstance(metric, str) and metric in METRIC_ALIASES.values()
 
 
 def _self_first(indices, dists):
@@ -110,8 +133,29 @@ def _approximate(X, n_neighbors, metric, metric_kwds, seed):
     return indices.astype(np.int32), dists.astype(np.float32)
 
 
+def _generic_spec(X, metric, metric_kwds, what):
+    """The resolved metric of the generic search; sparse input is refused."""
+    if sp.issparse(X):
+        name = metric if isinstance(metric, str) else getattr(metric, "__name__", metric)
+        raise ValueError(
+            f"{what}={name!r} needs dense input; densumap searches sparse data only with "
+            f"{sorted(set(METRIC_ALIASES) - {'precomputed'})}. Use X.toarray() (if it fits "
+            f"in memory) or one of those metrics."
+        )
+    return metrics_mod.resolve(metric, metric_kwds, what)
+
+
+def _generic(X, n_neighbors, metric, metric_kwds, seed, exact, what):
+    from . import metric_search
+
+    spec = _generic_spec(X, metric, metric_kwds, what)
+    if exact:
+        return metric_search.exact_knn(X, n_neighbors, spec)
+    return metric_search.approximate_knn(X, n_neighbors, spec, random_state=seed)
+
+
 def nearest_neighbors(X, n_neighbors, metric="euclidean", metric_kwds=None, seed=0,
-                      exact=None):
+                      exact=None, what="metric"):
     """k nearest neighbours of every row of ``X`` among the rows of ``X``.
 
     Parameters
@@ -120,14 +164,17 @@ def nearest_neighbors(X, n_neighbors, metric="euclidean", metric_kwds=None, seed
         ``metric="precomputed"``.
     n_neighbors : int
         Neighbours per point, the point itself included.
-    metric : str, default="euclidean"
-        Canonical metric name (see :func:`canonical_metric`).
+    metric : str or callable, default="euclidean"
+        Canonical metric name or a user's function (see :func:`canonical_metric`).
     metric_kwds : dict or None
         Extra metric arguments, e.g. ``{"p": 3}`` for minkowski.
     seed : int, default=0
         Seed of the approximate search.
     exact : bool or None
-        Force exact (True) or approximate (False) search; None chooses by size.
+        Force exact (True) or approximate (False) search; None chooses by size
+        (exact up to :data:`EXACT_MAX_SAMPLES` rows).
+    what : str, default="metric"
+        Name of the parameter the metric came from, for error messages.
 
     Returns
     -------
@@ -135,11 +182,13 @@ def nearest_neighbors(X, n_neighbors, metric="euclidean", metric_kwds=None, seed
     distances : ndarray of shape (n, n_neighbors), float32
     """
     n = X.shape[0]
+    if exact is None:
+        exact = n <= EXACT_MAX_SAMPLES
     if metric == "precomputed":
         indices, dists = _precomputed(X, n_neighbors)
+    elif not is_builtin(metric):
+        indices, dists = _generic(X, n_neighbors, metric, metric_kwds, seed, exact, what)
     else:
-        if exact is None:
-            exact = n <= EXACT_MAX_SAMPLES
         if exact:
             indices, dists = _exact(X, n_neighbors, metric, metric_kwds)
         else:
@@ -185,10 +234,10 @@ def query_neighbors(train_X, X_new, n_neighbors, metric="euclidean", metric_kwds
         (n_new, n_train).
     n_neighbors : int
         ``1 <= n_neighbors <= n_train``.
-    metric : str, default="euclidean"
-        Canonical metric name (see :func:`canonical_metric`).
+    metric : str or callable, default="euclidean"
+        Canonical metric name or a user's function (see :func:`canonical_metric`).
     metric_kwds : dict or None
-        ``{"p": p}`` for minkowski.
+        The metric's keyword arguments (e.g. ``{"p": p}`` for minkowski).
 
     Returns
     -------
@@ -199,6 +248,11 @@ def query_neighbors(train_X, X_new, n_neighbors, metric="euclidean", metric_kwds
     if metric == "precomputed":
         D = X_new.toarray() if sp.issparse(X_new) else np.asarray(X_new)
         return _stable_topk(D, n_neighbors)
+    if not is_builtin(metric):
+        from . import metric_search
+
+        spec = _generic_spec(X_new, metric, metric_kwds, "metric")
+        return metric_search.query_knn(train_X, X_new, n_neighbors, spec)
     kw = dict(metric_kwds or {})
     if sp.issparse(train_X) or sp.issparse(X_new):
         from sklearn.metrics import pairwise_distances

@@ -146,3 +146,42 @@ def dispatch_order(sweep, level):
         if len(sweep.level) else np.zeros(len(starts) - 1, dtype=np.int64)
     counts[np.diff(starts) == 0] = 0  # reduceat reads one element for empty parts
     return [int(q) for q in np.argsort(-counts, kind="stable") if counts[q] > 0]
+
+
+# Embeddings with at least this many points are optimised in a locality-preserving
+# vertex order (plain UMAP; DensMAP's sweep has its own, part by part).
+LOCALITY_MIN = 2 ** 17
+
+
+def _spread_bits(v):
+    """Insert a zero bit after each of the 16 low bits of ``v`` (uint64 array)."""
+    v = v & np.uint64(0xFFFF)
+    v = (v | (v << np.uint64(8))) & np.uint64(0x00FF00FF)
+    v = (v | (v << np.uint64(4))) & np.uint64(0x0F0F0F0F)
+    v = (v | (v << np.uint64(2))) & np.uint64(0x33333333)
+    return (v | (v << np.uint64(1))) & np.uint64(0x55555555)
+
+
+def locality_order(coords):
+    """Vertices in Z-order (Morton order) of their first two coordinates.
+
+    Points close in the layout get close numbers, so the positions an SGD row reads
+    (its graph neighbours, which the initial layout already places nearby) share cache
+    lines and pages instead of being spread over the whole array: at 1,000,000 points
+    those reads were the bulk of an epoch's cost (BENCHMARKS.md). Each coordinate is
+    scaled to 16 bits over its range; ties keep the input order.
+
+    Returns
+    -------
+    perm : ndarray of shape (n,), int64
+        New vertex ``k`` is old vertex ``perm[k]``.
+    """
+    coords = np.asarray(coords, dtype=np.float64)
+    code = np.zeros(coords.shape[0], dtype=np.uint64)
+    for ax in range(min(2, coords.shape[1])):
+        x = coords[:, ax]
+        lo, hi = float(x.min()), float(x.max())
+        scale = 65535.0 / (hi - lo) if hi > lo else 0.0
+        q = np.clip(np.rint((x - lo) * scale), 0, 65535).astype(np.uint64)
+        code |= _spread_bits(q) << np.uint64(ax)
+    return np.argsort(code, kind="stable").astype(np.int64)

@@ -226,7 +226,11 @@ def place_points(nb_indices, dists, connected, keys, train_embedding, params, se
     -------
     Placement
     """
-    tail = np.ascontiguousarray(train_embedding, dtype=np.float32)
+    # Always a writable C-contiguous float32 array (a copy if read-only, e.g. a model
+    # loaded from a read-only memmap): numba compiles a separate copy of the SGD
+    # kernel for each array type, and two copies may order the vectorised sums of the
+    # negative samples differently, so the same model would place points differently.
+    tail = np.require(train_embedding, dtype=np.float32, requirements=["C", "W"])
     nb_indices = np.ascontiguousarray(nb_indices, dtype=np.int32)
     w = memberships(dists, connected, params.n_neighbors, params.local_connectivity)
     if output is None:

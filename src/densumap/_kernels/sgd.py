@@ -16,7 +16,7 @@ split between them.  Negative samples come from a counter-based stream keyed by
   umap-learn moves both endpoints of every sampled edge, so here each endpoint moves
   only from its own row with ``attract_scale=2``, keeping the same balance between
   attraction and repulsion.
-* ``sgd_sweep_epoch`` (DensMAP ``fit``) is a Gauss-Seidel sweep that does what
+* ``sweep_part`` (DensMAP ``fit``, driven part by part by ``layout``) is a Gauss-Seidel sweep that does what
   umap-learn's sequential loop does: a sampled edge ``i -> j`` moves both ``i`` and
   ``j``, reading both where the sweep has left them.  The vertices are split by
   nested bisection (``densumap.partition``); each edge is swept at the level where
@@ -24,13 +24,17 @@ split between them.  Negative samples come from a counter-based stream keyed by
   levels run one after another.  With the Jacobi sweep DensMAP lost density
   correlation and kNN accuracy to umap-learn (70,000 Fashion-MNIST images: 0.654 vs
   0.722 and 0.732 vs 0.751); both ingredients, fresh reads and moving both
-  endpoints, were needed to close the gap (BENCHMARKS.md).  Plain UMAP keeps the cheaper Jacobi sweep, whose quality
-  already equals umap-learn's.
+  endpoints, were needed to close the gap (BENCHMARKS.md).  Plain UMAP keeps the
+  cheaper Jacobi sweep, whose quality already equals umap-learn's.  One thread or
+  many, the same compiled ``sweep_part`` runs the parts: the row kernel's batch sums
+  are vectorised, and a second compiled copy could order them differently.
 
 The negative samples that follow one attraction are all evaluated at the vertex's
 position after that attraction and their clipped steps summed, rather than applied
 one after the other: they no longer wait on each other, which made the epochs ~15%
-cheaper (BENCHMARKS.md) with the same quality.
+cheaper (BENCHMARKS.md) with the same quality.  In 2-D they are gathered in batches of
+``_NB`` and computed in vector lanes, with :func:`densumap._kernels.fastpow.fast_pow`
+instead of libm's ``powf`` (an epoch about 1.8x cheaper on one thread).
 
 DensMAP's correlation gradient rides on the sampled edges, as in umap-learn: an
 edge sampled with probability proportional to its membership ``mu_e`` carries
@@ -46,6 +50,7 @@ from numba import prange
 
 from ._config import kernel
 from .density import edge_density_coeff
+from .fastpow import fast_pow
 from .rng import mix64, next_index, stream_start
 
 _CLIP = 4.0
@@ -54,6 +59,8 @@ _CLIP = 4.0
 _REPULSION_EPS = 0.001
 # Rows per parallel task (each task allocates one scratch); no effect on the result.
 _ROW_BLOCK = 256
+# Negative samples per batch in 2-D (one vector of 8 float32 lanes with AVX2).
+_NB = 8
 
 
 class EdgeSchedule(NamedTuple):
@@ -118,12 +125,12 @@ def _sgd_row(i, state, scratch, head, tail, neg_tail, lo, hi, indices, epochs_pe
     Attractions read ``tail``; with ``move_other`` (``tail`` is then ``head``) each also
     moves the neighbour by the opposite step. Negative samples are read from
     ``neg_tail[neg_lo:neg_lo + pool]``, skipping row ``self_k`` (the vertex itself
-    in ``neg_tail``; -1 for none). ``state`` is the row's random stream; ``scratch`` a (2, dim) float32
-    array; ``n`` the epoch as a float.
+    in ``neg_tail``; -1 for none). ``state`` is the row's random stream; ``scratch``
+    a (5, max(dim, _NB)) float32 array (position, accumulator, one batch of negatives); ``n`` the epoch as a float.
     """
     dim = head.shape[1]
-    # Single precision throughout the hot loop: positions are float32 anyway, and
-    # powf is markedly cheaper than pow.
+    # Single precision throughout the hot loop: positions are float32 anyway. Powers
+    # are :func:`fast_pow`, not libm's powf (BENCHMARKS.md).
     a = np.float32(a)
     b = np.float32(b)
     gamma2b = np.float32(2.0 * gamma) * b
@@ -136,6 +143,10 @@ def _sgd_row(i, state, scratch, head, tail, neg_tail, lo, hi, indices, epochs_pe
     # reloaded from memory, and neither can any aliasing of ``head`` and ``tail``.
     yi = scratch[0]
     acc = scratch[1]
+    bx = scratch[2]
+    by = scratch[3]
+    bw = scratch[4]
+    clip = np.float32(_CLIP)
     for c in range(dim):
         yi[c] = head[i, c]
     for e in range(lo, hi):
@@ -147,7 +158,7 @@ def _sgd_row(i, state, scratch, head, tail, neg_tail, lo, hi, indices, epochs_pe
             diff = yi[c] - tail[j, c]
             d2 += diff * diff
         if d2 > zero:
-            db = d2**b
+            db = fast_pow(d2, b)
             coeff = np.float32(-2.0) * a * b * db / d2 / (a * db + one)
             dcoeff = zero
             if dscale > 0.0:
@@ -166,28 +177,64 @@ def _sgd_row(i, state, scratch, head, tail, neg_tail, lo, hi, indices, epochs_pe
         n_neg = int((n - next_negative[e]) / epochs_per_negative[e])
         # The negative samples of this edge are all evaluated at the same position of
         # the vertex and their (clipped) steps summed, so that they do not wait on each
-        # other: the power in each is the longest latency of the loop.
-        for c in range(dim):
-            acc[c] = zero
-        for _ in range(n_neg):
-            state, k = next_index(state, pool)
-            k += neg_lo
-            if k == self_k:
-                continue
-            d2 = zero
+        # other. In 2-D they go in batches of _NB: the batch's points are gathered
+        # first (independent reads that overlap in memory), then all _NB lanes are
+        # computed branch-free (padding lanes weigh 0), which the compiler vectorises.
+        if dim == 2:
+            y0 = yi[0]
+            y1 = yi[1]
+            ax = zero
+            ay = zero
+            done = 0
+            while done < n_neg:
+                m_hi = min(n_neg - done, _NB)
+                for m in range(m_hi):
+                    state, k = next_index(state, pool)
+                    k += neg_lo
+                    bx[m] = neg_tail[k, 0]
+                    by[m] = neg_tail[k, 1]
+                    bw[m] = zero if k == self_k else one
+                for m in range(m_hi, _NB):
+                    bx[m] = y0
+                    by[m] = y1
+                    bw[m] = zero
+                for m in range(_NB):
+                    dx = y0 - bx[m]
+                    dy = y1 - by[m]
+                    d2 = dx * dx + dy * dy
+                    coeff = gamma2b / ((eps32 + d2) * (a * fast_pow(d2, b) + one))
+                    gx = min(max(coeff * dx, -clip), clip)
+                    gy = min(max(coeff * dy, -clip), clip)
+                    if not d2 > zero:
+                        # Coincident points: push apart by the largest allowed step.
+                        gx = clip
+                        gy = clip
+                    ax += bw[m] * gx
+                    ay += bw[m] * gy
+                done += m_hi
+            yi[0] = y0 + ax * alpha
+            yi[1] = y1 + ay * alpha
+        else:
             for c in range(dim):
-                diff = yi[c] - neg_tail[k, c]
-                d2 += diff * diff
-            if d2 > zero:
-                coeff = gamma2b / ((eps32 + d2) * (a * d2**b + one))
+                acc[c] = zero
+            for _ in range(n_neg):
+                state, k = next_index(state, pool)
+                k += neg_lo
+                if k == self_k:
+                    continue
+                d2 = zero
                 for c in range(dim):
-                    acc[c] += _clip(coeff * (yi[c] - neg_tail[k, c]))
-            else:
-                # Coincident points: push apart by the largest allowed step.
-                for c in range(dim):
-                    acc[c] += _CLIP
-        for c in range(dim):
-            yi[c] += acc[c] * alpha
+                    diff = yi[c] - neg_tail[k, c]
+                    d2 += diff * diff
+                if d2 > zero:
+                    coeff = gamma2b / ((eps32 + d2) * (a * fast_pow(d2, b) + one))
+                    for c in range(dim):
+                        acc[c] += _clip(coeff * (yi[c] - neg_tail[k, c]))
+                else:
+                    for c in range(dim):
+                        acc[c] += _CLIP
+            for c in range(dim):
+                yi[c] += acc[c] * alpha
         next_negative[e] += n_neg * epochs_per_negative[e]
     for c in range(dim):
         head[i, c] = yi[c]
@@ -268,7 +315,9 @@ def sgd_epoch(head, tail, sched, p, dens, row_keys, neg_tail, neg_inv):
     dim = head.shape[1]
     n_blocks = (n_head + _ROW_BLOCK - 1) // _ROW_BLOCK
     for blk in prange(n_blocks):
-        scratch = np.empty((2, dim), dtype=np.float32)
+        # Allocated here, not in a helper: numba hoists an allocation it cannot see
+        # written out of the parallel loop, and the threads would then share it.
+        scratch = np.empty((5, max(dim, _NB)), dtype=np.float32)
         for i in range(blk * _ROW_BLOCK, min(n_head, (blk + 1) * _ROW_BLOCK)):
             state = stream_start(seed, epoch, row_keys[i])
             neg_lo, neg_n, self_k = _negative_block(i, epoch, seed, pool, neg_blocks, neg_inv,
@@ -280,7 +329,7 @@ def sgd_epoch(head, tail, sched, p, dens, row_keys, neg_tail, neg_inv):
 
 
 class LevelSweep(NamedTuple):
-    """Rows by level and part (``densumap.partition``), for :func:`sgd_sweep_epoch`.
+    """Rows by level and part (``densumap.partition``), for :func:`sweep_part`.
 
     Finest part ``q`` holds rows ``bounds[q]:bounds[q + 1]``; part ``q`` of level ``l``
     holds finest parts ``q * 2**l`` to ``(q + 1) * 2**l - 1``.  A row of level ``l``
@@ -310,7 +359,11 @@ def _sweep_rows(r0, r1, level, row_level, scratch, pos, snapshot, indptr, indice
                  gamma, alpha, attract_scale, True, n, neg_lo, neg_n, self_k, terms, dscale)
 
 
-@kernel(fastmath=True)
+# error_model="numpy": no zero test before each division (every divisor here is
+# positive), as in the parallel kernels, whose loop bodies numba compiles that way. With
+# Python's error model the tests kept the batch of negatives from being vectorised and
+# the sweep ran at half the speed of the parallel epoch on one thread (BENCHMARKS.md).
+@kernel(fastmath=True, error_model="numpy")
 def sweep_part(pos, snapshot, sched, p, dens, row_keys, sweep, level, q, neg_inv):
     """The rows of level ``level`` in part ``q`` of that level, one after another.
 
@@ -322,42 +375,8 @@ def sweep_part(pos, snapshot, sched, p, dens, row_keys, sweep, level, q, neg_inv
      dscale, neg_blocks) = _unpack(sched, p, dens)
     bounds = sweep.bounds
     step = 1 << level
-    scratch = np.empty((2, pos.shape[1]), dtype=np.float32)
+    scratch = np.empty((5, max(pos.shape[1], _NB)), dtype=np.float32)
     _sweep_rows(bounds[q * step], bounds[(q + 1) * step], level, sweep.level, scratch, pos,
                 snapshot, indptr, indices, epochs_per_sample, next_sample,
                 epochs_per_negative, next_negative, a, b, gamma, alpha, attract_scale,
                 epoch, seed, pool, skip_self, terms, dscale, row_keys, neg_blocks, neg_inv)
-
-
-@kernel()
-def sgd_sweep_epoch(pos, snapshot, sched, sweep, p, dens, row_keys, neg_inv):
-    """One DensMAP ``fit`` epoch: the rows swept level by level, moving both ends.
-
-    Each due edge ``i -> j`` of row ``i`` moves ``i`` by the attraction step (and the
-    density term) and ``j`` by the opposite step, reading both where the sweep has
-    left them; the negative samples of ``i`` are read from ``snapshot``.  The parts
-    of a level move disjoint sets of vertices and each runs on one thread, and the
-    levels run one after another, so the result does not depend on the number of
-    threads.  An epoch has ``L + 1`` synchronisation points.
-
-    Parameters
-    ----------
-    pos : ndarray of shape (n, dim), float32
-        Positions, updated in place.
-    snapshot : ndarray of shape (n, dim), float32
-        ``pos`` at the start of the epoch, where the negative samples are read (in a
-        fixed pseudo-random order when ``p.neg_blocks > 1``).
-    sched : EdgeSchedule
-    sweep : LevelSweep
-    p : SGDParams
-        ``attract_scale`` should be 1: each undirected edge is sampled from both of
-        its rows and moves both endpoints each time.
-    dens : DensityTerms
-    row_keys : ndarray of shape (n,), uint64
-    neg_inv : ndarray of shape (n,), int64
-        See :func:`sgd_epoch`.
-    """
-    for level in range(sweep.n_levels + 1):
-        for q in range((sweep.bounds.shape[0] - 1) >> level):
-            sweep_part(pos, snapshot, sched, p, dens, row_keys, sweep, level, q, neg_inv)
-

@@ -1,0 +1,49 @@
+"""Numba kernels for a deterministic approximate k-nearest-neighbour search.
+
+The search is random-projection trees followed by NN-descent, arranged so that the
+result depends only on ``(data, k, metric, seed)`` and never on the thread count:
+
+* every random choice comes from a counter-based hash of ``(seed, a, b, c)``, never from a
+  shared generator whose state would depend on the order in which threads run;
+* every parallel loop writes only rows that belong to its own iteration (a tree, a node of
+  one tree, a point, a fixed block of points or of target rows), so writes never race;
+* a neighbour heap keeps the ``K`` smallest candidates under the total order
+  ``(distance, index)`` and refuses duplicates, so its final content is a function of the
+  *set* of candidates offered to it, not of the order in which they arrive;
+* an NN-descent round is "Jacobi style": its candidate lists are built from the graph as
+  it was at the start of the round, its pairs are measured hub by hub while no heap is
+  written, and the resulting offers are applied afterwards by owners of target rows.
+
+The search runs on a *search array*: float32 rows, or uint16 rows quantised on one global
+step (see :func:`quantize_rows`); arithmetic is float32 either way. Kernels receive it as
+a pair ``(data32, data16)``, the real array and a (1, 1) placeholder of the other dtype,
+with a flag ``is_float``, and read rows through :func:`_load_row`. Each kernel then has a
+single signature whatever the dtype, which halves the cold compile time (parallel
+kernels compile slowly); the caller's X (float32 or float64) is passed the same way.
+The search compares reduced distances (squared euclidean, ``sum |x - y| ** p`` for
+Minkowski). The reported distances are recomputed exactly, in float64, from the
+caller's data (:func:`finalize`).
+
+Heaps are three parallel ``(n, K)`` arrays: indices (int32, -1 for empty), distances
+(float64, :data:`EMPTY` for empty) and flags (uint8: 0 old, 1 new, 2 inserted in the
+current round). Entry 0 is the largest ``(distance, index)`` pair of the row, so it is
+the threshold a candidate must beat.
+
+The kernels are split by stage: :mod:`.common` (constants, hashing), :mod:`.distances`,
+:mod:`.rows` (the search array), :mod:`.heaps`, :mod:`.join` (the local join),
+:mod:`.trees` (random-projection forest) and :mod:`.descent` (NN-descent rounds and the
+final exact distances). This package re-exports what the driver
+(:mod:`densumap.nndescent`) calls.
+"""
+from .common import (CHEBYSHEV, CORRELATION, COSINE, EMPTY, MANHATTAN, MINKOWSKI,
+                     QUANT_LEVELS, SQEUCLIDEAN, hash4)
+from .descent import build_candidates, finalize, join_round, reverse_edges
+from .distances import exact_distance
+from .rows import column_stats, quantize_rows, row_moments, scale_rows
+from .trees import build_forest, fill_random, finish_tree
+
+__all__ = ["CHEBYSHEV", "CORRELATION", "COSINE", "EMPTY", "MANHATTAN", "MINKOWSKI",
+           "QUANT_LEVELS", "SQEUCLIDEAN", "build_candidates", "build_forest",
+           "column_stats", "exact_distance", "fill_random", "finalize", "finish_tree",
+           "hash4", "join_round", "quantize_rows", "reverse_edges", "row_moments",
+           "scale_rows"]

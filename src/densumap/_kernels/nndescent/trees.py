@@ -1,0 +1,237 @@
+"""Random-projection trees.
+
+The forest that gives NN-descent its first graph, the joins inside its leaves and the
+random completion of short rows.
+"""
+import numpy as np
+from numba import get_thread_id, prange
+
+from .._config import kernel
+from .common import EMPTY, MANHATTAN, SQEUCLIDEAN, _FILL_STREAM, _TREE_STREAM, hash4
+from .distances import _manhattan_four, _reduced_distance, _sqeuclidean_four
+from .rows import _gather_rows, _load_row, _row_dot
+from .heaps import _heap_contains, _heap_offer
+
+
+@kernel()
+def _build_tree(data32, data16, is_float, dim, seed, tree, node_base, leaf_size, order,
+                leaf_starts):
+    """Split ``range(n)`` into leaves of at most ``leaf_size`` points; return the leaf count.
+
+    ``n = order.shape[0]`` rows of the search array are split (all of it, or a float32
+    scratch holding one node's rows). Each split is the perpendicular bisector of two
+    random points of the node (for unit rows that is the angular split). Points exactly
+    on the hyperplane, including every point of a node of duplicates, go to a side
+    chosen by hash. Node ``c`` of this call draws from hash ``(seed, tree stream,
+    node_base + c, .)``. ``order`` receives the points so that each leaf is a contiguous
+    run; ``leaf_starts[l]`` is where leaf ``l`` begins and ``leaf_starts[n_leaves]`` is
+    ``n``.
+    """
+    n = order.shape[0]
+    for i in range(n):
+        order[i] = i
+    scratch = np.empty(n, dtype=order.dtype)
+    normal = np.empty(dim, dtype=np.float32)
+    xa = np.empty(dim, dtype=np.float32)
+    xb = np.empty(dim, dtype=np.float32)
+    stack_lo = np.empty(n + 1, dtype=np.int64)
+    stack_hi = np.empty(n + 1, dtype=np.int64)
+    top = 0
+    stack_lo[0] = 0
+    stack_hi[0] = n
+    top = 1
+    n_leaves = 0
+    node = 0
+    while top > 0:
+        top -= 1
+        lo = stack_lo[top]
+        hi = stack_hi[top]
+        size = hi - lo
+        if size <= leaf_size:
+            leaf_starts[n_leaves] = lo
+            n_leaves += 1
+            continue
+        node += 1
+        key = node_base + node
+        r = hash4(seed, _TREE_STREAM + tree, key, 0)
+        a = lo + np.int64(r % np.uint64(size))
+        r = hash4(seed, _TREE_STREAM + tree, key, 1)
+        b = lo + np.int64(r % np.uint64(size - 1))
+        if b >= a:
+            b += 1
+        _load_row(data32, data16, is_float, order[a], xa)
+        _load_row(data32, data16, is_float, order[b], xb)
+        # float32 arithmetic, like the distances: it only decides the side of a point.
+        offset = np.float32(0.0)
+        for j in range(dim):
+            normal[j] = xa[j] - xb[j]
+            offset += (xa[j] - xb[j]) * (xa[j] + xb[j])
+        offset *= np.float32(0.5)
+        n_left = 0
+        n_right = 0
+        for m in range(lo, hi):
+            point = order[m]
+            margin = _row_dot(data32, data16, is_float, point, normal) - offset
+            if margin > 0:
+                left = True
+            elif margin < 0:
+                left = False
+            else:
+                left = (hash4(seed, _TREE_STREAM + tree, key, 2 + point) & np.uint64(1)) == 0
+            if left:
+                scratch[n_left] = point
+                n_left += 1
+            else:
+                n_right += 1
+                scratch[size - n_right] = point
+        if n_left == 0 or n_right == 0:
+            # A degenerate split (e.g. a node of near-duplicates): halve the node instead.
+            n_left = size // 2
+        for m in range(size):
+            order[lo + m] = scratch[m]
+        # Right child pushed first so that leaves come out left to right.
+        stack_lo[top] = lo + n_left
+        stack_hi[top] = hi
+        stack_lo[top + 1] = lo
+        stack_hi[top + 1] = lo + n_left
+        top += 2
+    leaf_starts[n_leaves] = n
+    return n_leaves
+
+
+@kernel()
+def _offer_both(a, b, d, heap_idx, heap_dist, heap_flag):
+    # The threshold test first: it rejects most pairs without scanning a row.
+    if d <= heap_dist[a, 0] and not _heap_contains(heap_idx[a], b):
+        _heap_offer(heap_idx[a], heap_dist[a], heap_flag[a], d, b, 1)
+    if d <= heap_dist[b, 0] and not _heap_contains(heap_idx[b], a):
+        _heap_offer(heap_idx[b], heap_dist[b], heap_flag[b], d, a, 1)
+
+
+@kernel(parallel=True)
+def build_forest(data32, data16, is_float, dim, seed, node_size, orders, node_starts, n_nodes):
+    """The top levels of ``orders.shape[0]`` trees, in parallel: split until nodes have at
+    most ``node_size`` points (a node's rows then fit in a thread's scratch, where
+    :func:`finish_tree` splits it further from cache).
+
+    Parameters
+    ----------
+    data32, data16 : float32 / uint16 ndarray of shape (n, d)
+        The search array, and a placeholder of the other dtype.
+    is_float : bool
+        Whether the search array is ``data32`` (else ``data16``).
+    dim : int
+        Number of coordinates ``d``.
+    seed : int
+    node_size : int
+    orders : int32 ndarray of shape (n_trees, n), output
+        Each tree's points, node by node.
+    node_starts : int64 ndarray of shape (n_trees, n + 1), output
+    n_nodes : int64 ndarray of shape (n_trees,), output
+    """
+    for t in prange(orders.shape[0]):
+        n_nodes[t] = _build_tree(data32, data16, is_float, dim, seed, t, 0, node_size,
+                                 orders[t], node_starts[t])
+
+
+@kernel()
+def _leaf_join(rows, local, ids, lo, hi, metric, p, heap_idx, heap_dist, heap_flag):
+    """Offer every pair of one leaf to both points' heaps, measured from the scratch.
+
+    The leaf's points are ``ids[local[lo:hi]]``, their rows ``rows[local[lo:hi]]``; pairs
+    are measured four at a time, as in :func:`_local_join`.
+    """
+    four = metric == SQEUCLIDEAN or metric == MANHATTAN
+    for a in range(lo, hi - 1):
+        x = rows[local[a]]
+        ia = ids[local[a]]
+        b = a + 1
+        while four and b + 4 <= hi:
+            ta = heap_dist[ia, 0]
+            i0 = ids[local[b]]
+            i1 = ids[local[b + 1]]
+            i2 = ids[local[b + 2]]
+            i3 = ids[local[b + 3]]
+            t0 = max(ta, heap_dist[i0, 0])
+            t1 = max(ta, heap_dist[i1, 0])
+            t2 = max(ta, heap_dist[i2, 0])
+            t3 = max(ta, heap_dist[i3, 0])
+            y0 = rows[local[b]]
+            y1 = rows[local[b + 1]]
+            y2 = rows[local[b + 2]]
+            y3 = rows[local[b + 3]]
+            if metric == SQEUCLIDEAN:
+                d0, d1, d2, d3 = _sqeuclidean_four(x, y0, y1, y2, y3, t0, t1, t2, t3)
+            else:
+                d0, d1, d2, d3 = _manhattan_four(x, y0, y1, y2, y3, t0, t1, t2, t3)
+            _offer_both(ia, i0, d0, heap_idx, heap_dist, heap_flag)
+            _offer_both(ia, i1, d1, heap_idx, heap_dist, heap_flag)
+            _offer_both(ia, i2, d2, heap_idx, heap_dist, heap_flag)
+            _offer_both(ia, i3, d3, heap_idx, heap_dist, heap_flag)
+            b += 4
+        while b < hi:
+            ib = ids[local[b]]
+            d = _reduced_distance(x, rows[local[b]], metric, p,
+                                  max(heap_dist[ia, 0], heap_dist[ib, 0]))
+            _offer_both(ia, ib, d, heap_idx, heap_dist, heap_flag)
+            b += 1
+
+
+@kernel(parallel=True)
+def finish_tree(data32, data16, is_float, dim, metric, p, seed, tree, leaf_size, order,
+                node_starts, n_nodes, heap_idx, heap_dist, heap_flag, rows):
+    """Split the nodes of tree ``tree`` into leaves and offer every leaf pair to the heaps.
+
+    Each node's rows are copied once to the thread's float32 scratch ``rows`` (which
+    holds ``node_size`` rows); the node is split there (node ``c`` of top-level node ``v``
+    hashes as ``(v + 1) * 2**32 + c``, so the splits do not depend on the scheduling) and
+    its leaves are joined from cache. ``order`` is rewritten leaf by leaf. The nodes of
+    one tree are disjoint, so the iteration of a node is the only writer of its points'
+    heaps.
+    """
+    for v in prange(n_nodes):
+        lo = node_starts[v]
+        m = node_starts[v + 1] - lo
+        ids = order[lo:lo + m].copy()
+        scratch = rows[get_thread_id()]
+        _gather_rows(data32, data16, is_float, ids, m, scratch)
+        local = np.empty(m, dtype=np.int32)
+        leaf_starts = np.empty(m + 1, dtype=np.int64)
+        n_leaves = _build_tree(scratch, data16, True, dim, seed, tree, (v + 1) << 32,
+                               leaf_size, local, leaf_starts)
+        for leaf in range(n_leaves):
+            _leaf_join(scratch, local, ids, leaf_starts[leaf], leaf_starts[leaf + 1], metric,
+                       p, heap_idx, heap_dist, heap_flag)
+        for a in range(m):
+            order[lo + a] = ids[local[a]]
+
+
+@kernel()
+def fill_random(data32, data16, is_float, dim, metric, p, seed, heap_idx, heap_dist, heap_flag):
+    """Complete every row that the trees left short with pseudo-random points.
+
+    A row of a small leaf would otherwise keep empty slots, and a group of points that
+    only ever meet each other could never be left by NN-descent. The random points come
+    from hash ``(seed, _FILL_STREAM, i, attempt)``; after ``4 K`` attempts the remaining
+    points are scanned in order, so a row always fills when ``n - 1 >= K``. Serial: few
+    rows are short, and a parallel kernel would compile for seconds.
+    """
+    n, size = heap_idx.shape
+    x = np.empty(dim, dtype=np.float32)
+    y = np.empty(dim, dtype=np.float32)
+    for i in range(n):
+        if heap_idx[i, 0] >= 0:  # an empty slot sorts above every real entry
+            continue
+        _load_row(data32, data16, is_float, i, x)
+        attempt = 0
+        while heap_idx[i, 0] < 0:
+            if attempt < 4 * size:
+                w = np.int64(hash4(seed, _FILL_STREAM, i, attempt) % np.uint64(n))
+            else:
+                w = (i + 1 + attempt - 4 * size) % n
+            attempt += 1
+            if w == i or _heap_contains(heap_idx[i], w):
+                continue
+            _load_row(data32, data16, is_float, w, y)
+            d = _reduced_distance(x, y, metric, p, EMPTY)
+            _heap_offer(heap_idx[i], heap_dist[i], heap_flag[i], d, w, 1)
