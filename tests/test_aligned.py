@@ -70,6 +70,20 @@ def test_each_slice_keeps_classes_apart(doc_slices, fitted):
         assert knn_accuracy(emb, targets[s]) > 0.85, s
 
 
+def test_slice_models_are_complete_umap_models(doc_slices, fitted):
+    """What UMAP.fit leaves on a model, each slice's UMAP has too: transform of its
+    own rows gives their aligned positions, graph_dists_ lines up with graph_."""
+    slices, targets, relations = doc_slices
+    m = fitted.mappers_[1]
+    np.testing.assert_array_equal(m.transform(slices[1]), fitted.embeddings_[1])
+    np.testing.assert_array_equal(m.graph_dists_.indptr, m.graph_.indptr)
+    np.testing.assert_array_equal(m.graph_dists_.indices, m.graph_.indices)
+    supervised = umap.AlignedUMAP(n_epochs=5, random_state=0).fit(
+        slices[:2], targets[:2], relations=relations[:1])
+    with pytest.raises(ValueError, match="supervised"):
+        supervised.mappers_[0].update(slices[0][:10] + 0.5)
+
+
 def test_alignment_regularisation_pulls_related_points_together(doc_slices, fitted):
     slices, targets, relations = doc_slices
     kw = dict(n_epochs=EPOCHS, random_state=0)
@@ -139,9 +153,11 @@ def test_update_adds_an_aligned_slice(doc_slices):
     for s in range(2, N_SLICES):
         assert knn_accuracy(model.embeddings_[s], targets[s]) > 0.85  # measured 0.93-0.95
     assert model.dict_relations_[-1] == {v: k for k, v in relations[-1].items()}
-    # The new slice's model places new points in the aligned embedding of its slice.
-    placed = model.mappers_[-1].transform(slices[-1][:50])
+    # The new slice's model places new points in the aligned embedding of its slice
+    # (rows near its own land near them; its own rows land exactly on them).
+    placed = model.mappers_[-1].transform(slices[-1][:50] + 0.25)
     assert np.median(np.linalg.norm(placed - emb[:50], axis=1)) < 1.0
+    np.testing.assert_array_equal(model.mappers_[-1].transform(slices[-1][:50]), emb[:50])
 
 
 def test_update_takes_per_slice_parameters(doc_slices):

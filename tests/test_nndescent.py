@@ -250,3 +250,65 @@ def test_outlier_keeps_precision():
     X[0] = 1e6
     indices, _ = approximate_knn(X, K, random_state=0)
     assert recall(indices[1:], exact_knn(X, K, "euclidean")[1:]) >= 0.95
+
+
+# ------------------------------------------------------------------------- recall probe
+
+
+@pytest.fixture(scope="module")
+def hard():
+    """24,000 x 50 float32 gaussian mixture with wide clusters: NN-descent's first descent
+    settles near recall 0.9 here, below the probe's 0.95 target."""
+    rng = np.random.default_rng(3)
+    centers = rng.normal(scale=3.0, size=(20, 50))
+    labels = rng.integers(0, 20, size=24000)
+    scales = rng.uniform(0.5, 2.0, size=20)
+    X = centers[labels] + rng.normal(size=(24000, 50)) * scales[labels, None]
+    return X.astype(np.float32)
+
+
+def _sampled_recall(X, indices, n_queries=400):
+    queries = np.random.default_rng(0).choice(X.shape[0], n_queries, replace=False)
+    exact = NearestNeighbors(n_neighbors=K, algorithm="brute").fit(X).kneighbors(
+        X[queries], return_distance=False)
+    return recall(indices[queries], exact)
+
+
+def test_probe_widens_a_search_of_low_recall(hard, monkeypatch, caplog):
+    import densumap.nndescent as nd
+
+    with caplog.at_level("INFO", logger="densumap"):
+        widened = approximate_knn(hard, K, random_state=42)[0]
+    assert "heaps of 15" in caplog.text and "heaps of 24" in caplog.text  # it widened
+    monkeypatch.setattr(nd, "_MAX_WIDENINGS", 0)
+    first = approximate_knn(hard, K, random_state=42)[0]
+    r_first, r_widened = _sampled_recall(hard, first), _sampled_recall(hard, widened)
+    assert r_first < 0.95 <= r_widened, (r_first, r_widened)
+
+
+def test_probe_leaves_an_easy_search_alone(hard, caplog):
+    easy = np.ascontiguousarray(hard[:, :4])  # 4 dimensions: the first descent recalls ~1
+    with caplog.at_level("INFO", logger="densumap"):
+        approximate_knn(easy, K, random_state=42)
+    assert "heaps of 15" in caplog.text and "heaps of 24" not in caplog.text
+
+
+@pytest.mark.parametrize("skip_first", [False, True])
+def test_widened_search_independent_of_thread_count(hard, caplog, monkeypatch, skip_first):
+    import densumap.nndescent as nd
+
+    if skip_first:  # the trees' graph counts as hopeless: straight to the wide descent
+        monkeypatch.setattr(nd, "_FOREST_HARD", 0.99)
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        with caplog.at_level("INFO", logger="densumap"):
+            one = approximate_knn(hard, K, random_state=7)
+        assert "heaps of 24" in caplog.text  # the widened descent is the one compared
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        two = approximate_knn(hard, K, random_state=7)
+    finally:
+        numba.set_num_threads(threads)
+    assert np.array_equal(one[0], two[0]) and np.array_equal(one[1], two[1])
+    assert ("heaps of 15" in caplog.text) != skip_first
+    assert _sampled_recall(hard, one[0]) >= 0.95

@@ -140,6 +140,12 @@ BAD_PARAMS = [
     ("transform_seed", "x"),
     ("unique", "yes"),
     ("precomputed_knn", "knn.npy"),
+    ("low_memory", "yes"),
+    ("tqdm_kwds", ["desc"]),
+    ("transform_mode", "graphs"),
+    ("angular_rp_forest", None),
+    ("force_approximation_algorithm", 1.5),
+    ("transform_queue_size", 0.0), ("transform_queue_size", "big"),
 ]
 
 

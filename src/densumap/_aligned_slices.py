@@ -4,14 +4,15 @@ joint optimisation, run on the slice's own :class:`densumap.UMAP`.
 Before: the slice's UMAP checks its parameters and data (its errors name the
 parameter and the value; :func:`validate` prefixes the slice number), then finds
 the neighbours, builds the fuzzy graph (intersected with the slice's target when
-it has one), the DensMAP input radii and the initial layout.  After: the aligned
-embedding becomes the slice model's ``embedding_``, with the radii and frozen
-DensMAP statistics its ``transform`` needs, so each fitted slice is a complete
-UMAP model of its data in the aligned coordinates.
+it has one; ``graph_dists_`` of the data graph), the DensMAP input radii and the
+initial layout.  After: the aligned embedding becomes the slice model's
+``embedding_``, with the radii, frozen DensMAP statistics and training-row lookup
+its ``transform`` needs, so each fitted slice is a complete UMAP model of its data
+in the aligned coordinates.
 """
 import numpy as np
 
-from . import alignment, density, graph as graph_mod, layout
+from . import alignment, density, graph as graph_mod, layout, transform as transform_mod
 from ._runtime import stage
 from .init import initial_layout
 
@@ -66,6 +67,7 @@ def build(fit, s, n_epochs):
         m.graph_, m._sigmas, m._rhos = graph_mod.fuzzy_simplicial_set(
             fit.knn[0], fit.knn[1], fit.n_neighbors, m.set_op_mix_ratio,
             m.local_connectivity)
+        m.graph_dists_ = graph_mod.graph_distances(m.graph_, fit.knn[0], fit.knn[1])
     epochs = max(n_epochs, 1)
     # Input radii describe the data, so they come from the data graph even when the
     # slice is supervised (as in UMAP.fit).
@@ -127,5 +129,8 @@ def finish(fit, emb):
         m.embedding_ = m.embedding_[inverse]
         if m.output_dens:
             m.rad_orig_, m.rad_emb_ = m.rad_orig_[inverse], m.rad_emb_[inverse]
+    m._supervised = fit.y is not None
     m._train_X = None if fit.metric == "precomputed" else fit.X_fit
+    # As UMAP.fit: transform gives rows identical to fitted rows their positions.
+    m._row_index = None if m._train_X is None else transform_mod.row_index(m._train_X)
     return m

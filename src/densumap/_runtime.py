@@ -63,14 +63,44 @@ def resolve_seed(random_state):
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
-def epoch_progress(verbose, n_epochs, desc="epochs"):
-    """A tqdm bar over epochs when verbose, else None; returns (callback, closer)."""
-    if not verbose or n_epochs == 0:
+def epoch_progress(verbose, n_epochs, desc="epochs", tqdm_kwds=None):
+    """A tqdm bar over epochs, or None; returns (callback, closer).
+
+    The bar is shown when ``verbose``, unless ``tqdm_kwds`` has a ``"disable"``
+    key, which then decides (as umap-learn's ``tqdm_kwds``). The other keys of
+    ``tqdm_kwds`` (checked by :func:`check_tqdm_kwds`) override the defaults.
+    """
+    kwds = dict(tqdm_kwds or {})
+    disable = kwds.pop("disable", not verbose)
+    if disable is True or n_epochs == 0:
         return None, (lambda: None)
+    if disable is not False:  # tqdm's None: disabled when not writing to a terminal
+        kwds["disable"] = disable
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=n_epochs, desc=desc, unit="epoch", leave=False)
+    bar = tqdm(total=n_epochs, **{"desc": desc, "unit": "epoch", "leave": False, **kwds})
     return (lambda: bar.update(1)), bar.close
+
+
+def check_tqdm_kwds(tqdm_kwds):
+    """Raise ``ValueError`` for a ``tqdm_kwds`` key tqdm does not take (or that densumap sets).
+
+    ``total`` and ``iterable`` are set from the number of epochs.
+    """
+    if not tqdm_kwds:
+        return
+    import inspect
+
+    from tqdm.std import tqdm
+
+    allowed = set(inspect.signature(tqdm.__init__).parameters) - {
+        "self", "iterable", "total", "kwargs", "gui"}
+    bad = sorted(str(k) for k in tqdm_kwds if k not in allowed)
+    if bad:
+        raise ValueError(
+            f"tqdm_kwds has keys that the progress bar does not take: {bad} (total and "
+            f"iterable come from the number of epochs); got tqdm_kwds={tqdm_kwds!r}."
+        )
 
 
 @contextlib.contextmanager

@@ -30,10 +30,9 @@ PER_SLICE = ("n_neighbors", "min_dist", "repulsion_strength", "learning_rate", "
 SHARED = ("n_components", "metric", "metric_kwds", "a", "b", "target_n_neighbors",
           "target_metric", "target_metric_kwds", "target_weight", "transform_seed",
           "verbose", "n_jobs", "disconnection_distance", "densmap", "output_dens")
-# umap-learn parameters that change nothing in densumap's AlignedUMAP today; each is
-# handed to the slices' UMAP when that class has a parameter of the name.
-COMPAT_ONLY = ("low_memory", "transform_queue_size", "angular_rp_forest",
-               "force_approximation_algorithm")
+# umap-learn's neighbour-search parameters, handed to every slice's UMAP unchanged.
+SEARCH = ("low_memory", "transform_queue_size", "angular_rp_forest",
+          "force_approximation_algorithm")
 _EPOCHS_DEFAULT = 200
 
 
@@ -79,9 +78,8 @@ class AlignedUMAP(BaseEstimator):
     min_dist, spread : float or list, default=0.1, 1.0
         Per slice.
     low_memory : bool, default=False
-        Accepted for umap-learn compatibility; handed to each slice's
-        :class:`~densumap.UMAP` when that class has the parameter, otherwise no
-        effect.
+        Handed to each slice's :class:`~densumap.UMAP`, where it acts as there
+        (only for sparse slices searched approximately).
     set_op_mix_ratio, local_connectivity : float or list, default=1.0
         Per slice.
     repulsion_strength : float or list, default=1.0
@@ -89,20 +87,21 @@ class AlignedUMAP(BaseEstimator):
     negative_sample_rate : int or list, default=5
         Per slice.
     transform_queue_size : float, default=4.0
-        As ``low_memory``.
+        As ``low_memory`` (no effect in :class:`~densumap.UMAP` either).
     a, b : float, default=None
         None fits them from each slice's ``min_dist`` and ``spread``.
     random_state : int, RandomState instance or None, default=None
         Seeds everything; a fixed seed gives bit-identical embeddings for any
         ``n_jobs``.
     angular_rp_forest : bool, default=False
-        As ``low_memory``.
+        As ``low_memory`` (no effect in :class:`~densumap.UMAP` either).
     target_n_neighbors, target_metric, target_metric_kwds, target_weight
         Of the supervised fit of each slice whose ``y`` is given.
     transform_seed : int, default=42
         Seed of ``mappers_[i].transform``.
     force_approximation_algorithm : bool, default=False
-        As ``low_memory``.
+        As ``low_memory``: True makes every slice search its neighbours
+        approximately, even below 4,096 rows.
     verbose : bool, default=False
     unique : bool or list, default=False
         Per slice. Relations still refer to rows of the slices as given; a row's
@@ -290,8 +289,7 @@ class AlignedUMAP(BaseEstimator):
         """The (unfitted) UMAP of slice ``s``, with that slice's parameters."""
         params = {name: self._slice_value(name, s, overrides) for name in PER_SLICE}
         params.update({name: getattr(self, name) for name in SHARED})
-        accepted = UMAP().get_params()
-        params.update({name: getattr(self, name) for name in COMPAT_ONLY if name in accepted})
+        params.update({name: getattr(self, name) for name in SEARCH})
         init = self.init
         if isinstance(init, (list, tuple)):
             # A slice added by update() beyond the list starts from its relations

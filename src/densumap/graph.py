@@ -13,7 +13,7 @@ from ._kernels import graph as _k
 SMOOTH_N_ITER = 64
 
 
-def smooth_knn_dist(knn_dists, k, local_connectivity=1.0, bandwidth=1.0):
+def smooth_knn_dist(knn_dists, k, local_connectivity=1.0, bandwidth=1.0, n_iter=SMOOTH_N_ITER):
     """Per-point connectivity distance ``rho`` and bandwidth ``sigma``.
 
     ``sigma_i`` solves ``sum_j exp(-max(0, d_ij - rho_i) / sigma_i) = log2(k) *
@@ -26,6 +26,8 @@ def smooth_knn_dist(knn_dists, k, local_connectivity=1.0, bandwidth=1.0):
     k : float
     local_connectivity : float, default=1.0
     bandwidth : float, default=1.0
+    n_iter : int, default=64
+        Steps of the bisection on ``sigma``.
 
     Returns
     -------
@@ -34,7 +36,7 @@ def smooth_knn_dist(knn_dists, k, local_connectivity=1.0, bandwidth=1.0):
     knn_dists = np.ascontiguousarray(knn_dists, dtype=np.float32)
     mean_all = float(knn_dists.mean()) if knn_dists.size else 0.0
     return _k.smooth_knn_dist(
-        knn_dists, float(k), SMOOTH_N_ITER, float(local_connectivity), float(bandwidth), mean_all
+        knn_dists, float(k), int(n_iter), float(local_connectivity), float(bandwidth), mean_all
     )
 
 
@@ -128,6 +130,30 @@ def sq_edge_distances(graph, knn_indices, knn_dists):
     -------
     ndarray of shape (graph.nnz,), float64, aligned with ``graph.data``.
     """
+    return edge_distances(graph, knn_indices, knn_dists) ** 2
+
+
+def graph_distances(graph, knn_indices, knn_dists):
+    """The input distance of every edge of ``graph``, as a CSR matrix of its structure.
+
+    ``indices`` and ``indptr`` are copies of the graph's, so the two matrices line
+    up entry for entry; a distance of 0 (identical rows) is stored explicitly.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix of the shape of ``graph``, float32
+    """
+    d = edge_distances(graph, knn_indices, knn_dists).astype(np.float32)
+    return sp.csr_matrix((d, graph.indices.copy(), graph.indptr.copy()), shape=graph.shape)
+
+
+def edge_distances(graph, knn_indices, knn_dists):
+    """Input-space distance along every stored edge of ``graph`` (see :func:`sq_edge_distances`).
+
+    Returns
+    -------
+    ndarray of shape (graph.nnz,), float64, aligned with ``graph.data``.
+    """
     n, m = knn_indices.shape
     rows = np.repeat(np.arange(n), m)
     cols = knn_indices.ravel()
@@ -145,7 +171,7 @@ def sq_edge_distances(graph, knn_indices, knn_dists):
     on_graph.sort_indices()
     if on_graph.nnz != graph.nnz:  # pragma: no cover - guards the invariant above
         raise RuntimeError("graph edge without a kNN distance")
-    return np.maximum(on_graph.data - 1.0, 0.0) ** 2
+    return np.maximum(on_graph.data - 1.0, 0.0)
 
 
 # ---------------------------------------------------------------- supervised

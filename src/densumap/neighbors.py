@@ -111,7 +111,7 @@ def _precomputed(D, n_neighbors):
     return indices.astype(np.int32), dists.astype(np.float32)
 
 
-def _approximate(X, n_neighbors, metric, metric_kwds, seed):
+def _approximate(X, n_neighbors, metric, metric_kwds, seed, low_memory=True):
     if not sp.issparse(X):
         from .nndescent import approximate_knn
 
@@ -128,7 +128,7 @@ def _approximate(X, n_neighbors, metric, metric_kwds, seed):
         stacklevel=3,
     )
     index = NNDescent(X, n_neighbors=n_neighbors, metric=metric, metric_kwds=metric_kwds,
-                      random_state=seed)
+                      random_state=seed, low_memory=low_memory)
     indices, dists = index.neighbor_graph
     return indices.astype(np.int32), dists.astype(np.float32)
 
@@ -155,7 +155,7 @@ def _generic(X, n_neighbors, metric, metric_kwds, seed, exact, what):
 
 
 def nearest_neighbors(X, n_neighbors, metric="euclidean", metric_kwds=None, seed=0,
-                      exact=None, what="metric"):
+                      exact=None, what="metric", low_memory=True):
     """k nearest neighbours of every row of ``X`` among the rows of ``X``.
 
     Parameters
@@ -175,6 +175,10 @@ def nearest_neighbors(X, n_neighbors, metric="euclidean", metric_kwds=None, seed
         (exact up to :data:`EXACT_MAX_SAMPLES` rows).
     what : str, default="metric"
         Name of the parameter the metric came from, for error messages.
+    low_memory : bool, default=True
+        pynndescent's option of that name, for the approximate search of sparse
+        ``X`` with a built-in metric; the dense searches have no such choice (their
+        memory is bounded).
 
     Returns
     -------
@@ -192,7 +196,8 @@ def nearest_neighbors(X, n_neighbors, metric="euclidean", metric_kwds=None, seed
         if exact:
             indices, dists = _exact(X, n_neighbors, metric, metric_kwds)
         else:
-            indices, dists = _approximate(X, n_neighbors, metric, metric_kwds, seed)
+            indices, dists = _approximate(X, n_neighbors, metric, metric_kwds, seed,
+                                          low_memory)
     indices, dists = _self_first(indices, dists)
     return np.ascontiguousarray(indices), np.ascontiguousarray(dists)
 

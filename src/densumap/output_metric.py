@@ -375,9 +375,14 @@ def canonical(metric, embedding):
 def log_radii(metric, graph, embedding, knn_indices):
     """Embedding log local radii (``output_dens``) measured with the output metric.
 
-    As :func:`densumap.density.embedding_log_radii`, with ``d**2`` the square of the
-    metric's distance (negative Gaussian energies count as 0).
+    As :func:`densumap.density.embedding_log_radii` (which it is for ``metric``
+    None, the euclidean space), with ``d**2`` the square of the metric's distance
+    (negative Gaussian energies count as 0).
     """
+    if metric is None:
+        from .density import embedding_log_radii
+
+        return embedding_log_radii(graph, embedding, knn_indices)
     from ._kernels.density import weighted_log_radii
 
     indptr = graph.indptr

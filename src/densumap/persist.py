@@ -391,7 +391,7 @@ def save(model, path):
             f"densumap.save saves densumap.UMAP models; got {type(model).__module__}."
             f"{type(model).__qualname__}."
         )
-    if not hasattr(model, "embedding_"):
+    if not hasattr(model, "graph_"):  # a transform_mode="graph" model has no embedding_
         raise ValueError("densumap.save needs a fitted model; call fit first.")
     params = model.get_params(deep=False)
     writer = _Writer()
@@ -526,7 +526,8 @@ def load(path):
     model = UMAP(**params)
     for k, v in state.items():
         setattr(model, k, v)
-    if not hasattr(model, "embedding_"):
-        raise ValueError(f"{path}: damaged densumap model file: no embedding_.")
+    if not hasattr(model, "graph_") or (model.transform_mode == "embedding"
+                                        and not hasattr(model, "embedding_")):
+        raise ValueError(f"{path}: damaged densumap model file: no graph_ or embedding_.")
     return model
 

@@ -13,9 +13,9 @@ new point is placed independently of every other one.
    distances, so that ``rho`` and ``sigma`` come from exactly the computation a
    training point gets in ``fit`` (same ``n_neighbors``, same
    ``local_connectivity``); the one-sided membership to neighbour ``j`` is
-   ``exp(-max(0, d_j - rho) / sigma)``, 0 for disconnected neighbours.  A new point
-   identical to a training point therefore has that point as a neighbour with
-   membership 1 and nothing is special-cased.
+   ``exp(-max(0, d_j - rho) / sigma)``, 0 for disconnected neighbours.  (A new point
+   identical to a training point never gets here: the estimator gives it that
+   point's fitted position, looked up row by row with :func:`match_training_rows`.)
 3. **Start.** The membership-weighted mean of the neighbours' embedded positions
    (equal weights over the listed neighbours if all are disconnected).
 4. **Optimisation.** ``n_epochs`` epochs of UMAP's SGD (attraction along the
@@ -91,7 +91,7 @@ class TransformParams(NamedTuple):
 
 
 class Placement(NamedTuple):
-    """Result of :func:`place_points`."""
+    """Result of :func:`place_points` (radii None where not computed)."""
 
     embedding: np.ndarray  # (n_new, dim) float32
     rad_orig: np.ndarray  # (n_new,) one-sided input log radii
@@ -196,7 +196,7 @@ def edge_graph(weights, nb_indices, n_train, n_epochs):
 
 
 def place_points(nb_indices, dists, connected, keys, train_embedding, params, seed,
-                 relation=None, progress=None, output=None):
+                 relation=None, progress=None, start=None, output=None):
     """Place new points against a fixed training embedding (module docstring).
 
     Parameters
@@ -217,10 +217,13 @@ def place_points(nb_indices, dists, connected, keys, train_embedding, params, se
         ``params.dens_lambda > 0``.
     progress : callable or None
         Called after every epoch.
+    start : ndarray of shape (n_new, dim) or None
+        Starting positions instead of the weighted means (with ``params.n_epochs
+        = 0``, the radii of points kept where they are).
     output : OutputMetric or None
         A non-euclidean embedding space (:mod:`densumap.output_metric`): its own
-        start (:func:`densumap.output_metric.start_positions`), epochs and
-        distances for ``rad_emb``; None for the euclidean one.
+        start (:func:`densumap.output_metric.start_positions`) when ``start`` is
+        None, epochs and distances for ``rad_emb``; None for the euclidean one.
 
     Returns
     -------
@@ -233,7 +236,9 @@ def place_points(nb_indices, dists, connected, keys, train_embedding, params, se
     tail = np.require(train_embedding, dtype=np.float32, requirements=["C", "W"])
     nb_indices = np.ascontiguousarray(nb_indices, dtype=np.int32)
     w = memberships(dists, connected, params.n_neighbors, params.local_connectivity)
-    if output is None:
+    if start is not None:
+        head = np.array(start, dtype=np.float32, order="C")
+    elif output is None:
         head = initial_positions(w, nb_indices, tail)
     else:
         head = output_metric.start_positions(output, w, nb_indices, tail)
@@ -295,3 +300,177 @@ def interpolate_rows(train_X, nb_indices, emb_dists, a, b):
     out = W @ train_X
     out = out.toarray() if sp.issparse(out) else np.asarray(out)
     return out.astype(train_X.dtype, copy=False)
+
+
+# ------------------------------------------------------------ training rows
+# ``transform`` gives a row identical to a training row that row's fitted result.
+# Each row is looked up on its own (content hash, then an exact comparison), so the
+# decision never depends on the other rows of the batch.
+
+
+def row_hashes(X):
+    """64-bit content hash of every row (:mod:`densumap._kernels.rowhash`).
+
+    Equal rows of the same float type have equal hashes, dense or sparse.
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (n, d), float32 or float64
+
+    Returns
+    -------
+    ndarray of shape (n,), uint64
+    """
+    from ._kernels import rowhash
+
+    out = np.empty(X.shape[0], dtype=np.uint64)
+    if sp.issparse(X):
+        X = sp.csr_matrix(X)
+        if not X.has_canonical_format:
+            X = X.copy()
+            X.sum_duplicates()
+        bits, sign_free = _value_bits(np.ascontiguousarray(X.data))
+        rowhash.csr_row_hashes(X.indptr, X.indices, bits, sign_free, out)
+    else:
+        bits, sign_free = _value_bits(np.ascontiguousarray(X))
+        rowhash.dense_row_hashes(bits, sign_free, out)
+    return out
+
+
+def _value_bits(values):
+    """The raw bits of float values (a view) and the mask that drops their sign bit."""
+    if values.dtype == np.float32:
+        return values.view(np.uint32), np.uint64(0x7FFFFFFF)
+    if values.dtype == np.float64:
+        return values.view(np.uint64), np.uint64(0x7FFFFFFFFFFFFFFF)
+    raise TypeError(f"row hashes need float32 or float64 values; got {values.dtype}.")
+
+
+def row_index(train_X):
+    """Lookup table of the training rows: ``(sorted hashes, row of each)``.
+
+    Rows with equal hashes are listed in increasing row order, so the first
+    match of a duplicated row is its first occurrence.
+    """
+    hashes = row_hashes(train_X)
+    order = np.argsort(hashes, kind="stable")
+    return hashes[order], order.astype(np.int64)
+
+
+def _rows_equal(A, B):
+    """Whether row ``i`` of ``A`` equals row ``i`` of ``B`` (dense or sparse), per row."""
+    if sp.issparse(A) or sp.issparse(B):
+        diff = sp.csr_matrix(A) - sp.csr_matrix(B)
+        return np.asarray(abs(diff).sum(axis=1)).ravel() == 0
+    return np.all(np.asarray(A) == np.asarray(B), axis=1)
+
+
+def match_training_rows(X, train_X, index):
+    """The training row identical to each row of ``X``, or -1.
+
+    Parameters
+    ----------
+    X : ndarray or sparse CSR matrix of shape (n, d)
+    train_X : ndarray or sparse CSR matrix of shape (n_train, d)
+    index : tuple
+        :func:`row_index` of ``train_X``.
+
+    Returns
+    -------
+    ndarray of shape (n,), int64
+        The first training row equal to each row of ``X`` (every entry equal,
+        ``0.0 == -0.0``), -1 where there is none.
+    """
+    sorted_hashes, order = index
+    n = X.shape[0]
+    match = np.full(n, -1, dtype=np.int64)
+    if n == 0 or sorted_hashes.size == 0:
+        return match
+    hashes = row_hashes(X)
+    pos = np.searchsorted(sorted_hashes, hashes, side="left")
+    inside = pos < sorted_hashes.size
+    # Candidates: the training rows with the same hash, first occurrence first. A
+    # collision (equal hash, different row) moves on to the next candidate.
+    pending = np.flatnonzero(inside)
+    pending = pending[sorted_hashes[pos[pending]] == hashes[pending]]
+    while pending.size:
+        cand = order[pos[pending]]
+        same = _rows_equal(X[pending], train_X[cand])
+        match[pending[same]] = cand[same]
+        pending = pending[~same]
+        pos[pending] += 1
+        ok = pos[pending] < sorted_hashes.size
+        pending = pending[ok]
+        pending = pending[sorted_hashes[pos[pending]] == hashes[pending]]
+    return match
+
+
+def match_zero_distance(D):
+    """For precomputed distances: the first training point at distance 0 of each row, or -1.
+
+    Parameters
+    ----------
+    D : ndarray or sparse matrix of shape (n, n_train)
+        Distances of new points to the training points; a sparse matrix is read
+        as dense, as :func:`densumap.neighbors.query_neighbors` reads it.
+    """
+    D = D.toarray() if sp.issparse(D) else np.asarray(D)
+    zero = D == 0
+    return np.where(zero.any(axis=1), zero.argmax(axis=1), -1).astype(np.int64)
+
+
+def merge_placements(n, dim, parts, radii):
+    """One :class:`Placement` of ``n`` rows from ``(rows, Placement)`` parts.
+
+    The radii are merged when ``radii`` (every part then has them), else None.
+    """
+    embedding = np.empty((n, dim), dtype=np.float32)
+    rad_orig = np.empty(n) if radii else None
+    rad_emb = np.empty(n) if radii else None
+    for rows, part in parts:
+        embedding[rows] = part.embedding
+        if radii:
+            rad_orig[rows] = part.rad_orig
+            rad_emb[rows] = part.rad_emb
+    return Placement(embedding, rad_orig, rad_emb)
+
+
+def membership_rows(match, new, weights, nb_indices, graph):
+    """``transform_mode="graph"``: the membership graph of a batch of rows.
+
+    Parameters
+    ----------
+    match : ndarray of shape (n,), int
+        Fitted row identical to each row, or -1 (:func:`match_training_rows`).
+    new : ndarray of shape (n_new,), int
+        The rows with ``match == -1``, in increasing order.
+    weights : ndarray of shape (n_new, k)
+        Their one-sided memberships (:func:`memberships`).
+    nb_indices : ndarray of shape (n_new, k)
+        Their nearest fitted rows.
+    graph : csr_matrix of shape (n_fitted, n_fitted)
+        The model's ``graph_``: matched rows take their row of it.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix of shape (n, n_fitted), float32
+        Sorted indices, no explicit zeros.
+    """
+    n, n_fit = match.shape[0], graph.shape[1]
+    w = np.asarray(weights, dtype=np.float32)
+    keep = w > 0
+    new_rows = sp.csr_matrix(
+        (w[keep], np.asarray(nb_indices)[keep].astype(np.int64),
+         np.concatenate([[0], np.cumsum(keep.sum(axis=1))])), shape=(new.size, n_fit))
+    old = np.flatnonzero(match >= 0)
+    # Stack the two blocks, then put every row back in its place.
+    stacked = sp.vstack([new_rows, sp.csr_matrix(graph, dtype=np.float32)[match[old]]],
+                        format="csr")
+    place = np.empty(n, dtype=np.int64)
+    place[new] = np.arange(new.size)
+    place[old] = new.size + np.arange(old.size)
+    out = sp.csr_matrix(stacked[place], dtype=np.float32)
+    out.sum_duplicates()
+    out.sort_indices()
+    out.eliminate_zeros()
+    return out

@@ -16,11 +16,6 @@ matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-NEEDS_ALIGNED = pytest.mark.xfail(
-    reason="needs densumap.AlignedUMAP, densumap.utils and densumap.aligned_umap "
-           "(issue 13, other branch)", raises=(ImportError, AttributeError), strict=False)
-
-
 @pytest.fixture(scope="module")
 def sliced(digits_bunch):
     digits = digits_bunch
@@ -69,7 +64,6 @@ def alignment_ratio(embeddings, relation_dicts):
     return np.median(np.concatenate(moved)) / np.median(np.concatenate(spread))
 
 
-@NEEDS_ALIGNED
 def test_modules_import():
     import densumap.aligned_umap
     import densumap.utils as utils
@@ -78,7 +72,6 @@ def test_modules_import():
     assert utils is not None
 
 
-@NEEDS_ALIGNED
 def test_aligned_slices(sliced):
     slices, targets, relation_dicts = sliced
     aligned_mapper = umap.AlignedUMAP().fit(slices, relations=relation_dicts)
@@ -93,7 +86,6 @@ def test_aligned_slices(sliced):
         assert knn_accuracy(emb, t) > 0.85
 
 
-@NEEDS_ALIGNED
 def test_online_update(sliced):
     slices, targets, relation_dicts = sliced
     updating_mapper = umap.AlignedUMAP().fit(slices[:2], relations=relation_dicts[:1])
@@ -102,12 +94,15 @@ def test_online_update(sliced):
                                relations={v: k for k, v in relation_dicts[i - 1].items()})
     assert len(updating_mapper.embeddings_) == 10
     draw_slices(updating_mapper.embeddings_, targets)
-    # Backward-only alignment is looser than the joint fit, but far from unrelated.
+    # Backward-only alignment is looser than the joint fit, but far from unrelated
+    # (umap-learn 0.5.12 gives a ratio of 0.86 here, the compat helper measured), and
+    # each slice is still a good embedding of its digits.
     assert alignment_ratio(updating_mapper.embeddings_, relation_dicts) < 0.5
+    for emb, t in zip(updating_mapper.embeddings_, targets):
+        assert knn_accuracy(emb, t) > 0.85
 
 
 @pytest.mark.slow  # ten fits of all 1,797 digits aligned together
-@NEEDS_ALIGNED
 def test_varying_parameters(digits_bunch):
     digits = digits_bunch
     constant_dict = {i: i for i in range(digits.data.shape[0])}

@@ -57,8 +57,6 @@ def make_relation(from_df, to_df):
     return dict(merge.values)
 
 
-@pytest.mark.xfail(reason="needs densumap.aligned_umap.AlignedUMAP (issue 13, other branch)",
-                   raises=(ImportError, AttributeError), strict=False)
 def test_page(sessions):
     import densumap.aligned_umap  # noqa: F401  (the page: "import umap.aligned_umap")
     import densumap.utils as utils  # noqa: F401

@@ -41,8 +41,6 @@ def test_digits_section(digits_bunch, reducer):
     assert trust(digits.data, reducer.embedding_) > 0.95
 
 
-@pytest.mark.xfail(reason="needs transform(X_train) == embedding_ (issue 13 model parity, "
-                          "other branch)", raises=AssertionError, strict=False)
 def test_digits_transform_of_training_data_is_embedding(digits_bunch, reducer):
     digits = digits_bunch
     embedding = reducer.transform(digits.data)

@@ -17,11 +17,6 @@ from ..helpers import knn_accuracy
 pd = pytest.importorskip("pandas")
 pytest.importorskip("matplotlib")
 
-NEEDS_COMPOSITION = pytest.mark.xfail(
-    reason="needs + * - model composition (issue 13 model parity, other branch)",
-    raises=TypeError, strict=False)
-
-
 @pytest.fixture(autouse=True)
 def close_figures():
     yield
@@ -51,7 +46,6 @@ def test_mnist_views(halves):
     assert knn_accuracy(bot_mapper.embedding_, target) < full
 
 
-@NEEDS_COMPOSITION
 def test_mnist_composition(halves):
     target, mapper, top_mapper, bot_mapper = halves
     intersection_mapper = top_mapper * bot_mapper
@@ -143,7 +137,7 @@ def test_diamond_views(diamonds, diamond_views):
     assert knn_accuracy(ordinal_mapper.embedding_, diamonds["color"].to_numpy()) > 0.9
 
 
-@NEEDS_COMPOSITION
+@pytest.mark.slow  # four compositions of 150-neighbour graphs: 20 s on 2 busy cores
 def test_diamond_composition(diamonds, diamond_views):
     numeric, numeric_mapper, ordinal_mapper = diamond_views
     intersection_mapper = numeric_mapper * ordinal_mapper
@@ -154,12 +148,17 @@ def test_diamond_composition(diamonds, diamond_views):
     umap.plot.points(contrast_mapper, values=diamonds["price"], cmap="viridis")
     intersect_union_mapper = umap.UMAP(random_state=42, n_neighbors=60).fit(numeric) * union_mapper
     umap.plot.points(intersect_union_mapper, values=diamonds["price"], cmap="viridis")
-    # The intersection keeps the price order of the size view and adds the grades,
-    # so price is smoother over it than over the size view alone; the union keeps
-    # the colour groups of the category view.
-    assert price_smoothness(intersection_mapper.embedding_, diamonds["price"]) < \
-        price_smoothness(numeric_mapper.embedding_, diamonds["price"])
-    assert knn_accuracy(union_mapper.embedding_, diamonds["color"].to_numpy()) > 0.8
+    # Here the category view's 150-neighbour graph dominates the intersection and the
+    # union: both keep its colour groups. The contrast (size view less what the
+    # category view also joins) keeps the size view's price order. Measured on these
+    # data, densumap / umap-learn 0.5.12: colour kNN accuracy of the intersection
+    # 0.956 / 0.950, union 0.951 / 0.961; price smoothness of the contrast 0.269 /
+    # 0.271 (size view 0.270 / 0.267). Price is no smoother over the intersection
+    # than over the size view in either library (0.947 / 0.952).
+    colour = diamonds["color"].to_numpy()
+    assert knn_accuracy(intersection_mapper.embedding_, colour) > 0.85
+    assert knn_accuracy(union_mapper.embedding_, colour) > 0.85
+    assert price_smoothness(contrast_mapper.embedding_, diamonds["price"]) < 0.4
     for m in (contrast_mapper, intersect_union_mapper):
         assert m.embedding_.shape == (len(diamonds), 2)
         assert np.isfinite(m.embedding_).all()

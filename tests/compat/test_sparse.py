@@ -78,19 +78,9 @@ def check_factor_embedding(mapper, factor_matrix, new_data):
         assert clf.score(new_data_embedding, new_numbers % p == 0) > 0.8
 
 
-@pytest.mark.xfail(reason="needs low_memory (issue 13 model parity, other branch)",
-                   raises=TypeError, strict=False)
 def test_prime_factors_section(factor_data):
     factor_matrix, new_data = factor_data
     mapper = umap.UMAP(metric="cosine", random_state=42, low_memory=True).fit(factor_matrix)
-    check_factor_embedding(mapper, factor_matrix, new_data)
-
-
-def test_prime_factors_section_without_low_memory(factor_data):
-    # The page's call less ``low_memory=True`` (a kNN-memory setting): the rest of
-    # the section works today.
-    factor_matrix, new_data = factor_data
-    mapper = umap.UMAP(metric="cosine", random_state=42).fit(factor_matrix)
     check_factor_embedding(mapper, factor_matrix, new_data)
 
 

@@ -44,8 +44,6 @@ def test_page(split):
     assert knn.score(trans.transform(X_test), y_test) > 0.93
 
 
-@pytest.mark.xfail(reason="needs transform(X_train) == embedding_ (issue 13 model parity, "
-                          "other branch)", raises=AssertionError, strict=False)
 def test_transform_of_training_data_is_embedding(split):
     # The page: "calling transform on input identical to what the model was trained
     # on will simply return the embedding_ attribute".

@@ -31,19 +31,20 @@ the threshold a candidate must beat.
 
 The kernels are split by stage: :mod:`.common` (constants, hashing), :mod:`.distances`,
 :mod:`.rows` (the search array), :mod:`.heaps`, :mod:`.join` (the local join),
-:mod:`.trees` (random-projection forest) and :mod:`.descent` (NN-descent rounds and the
-final exact distances). This package re-exports what the driver
+:mod:`.trees` (random-projection forest), :mod:`.descent` (NN-descent rounds and the
+final exact distances) and :mod:`.probe` (the recall probe). This package re-exports what the driver
 (:mod:`densumap.nndescent`) calls.
 """
 from .common import (CHEBYSHEV, CORRELATION, COSINE, EMPTY, MANHATTAN, MINKOWSKI,
                      QUANT_LEVELS, SQEUCLIDEAN, hash4)
 from .descent import build_candidates, finalize, join_round, reverse_edges
 from .distances import exact_distance
+from .probe import probe_hits, widen_heaps
 from .rows import column_stats, quantize_rows, row_moments, scale_rows
 from .trees import build_forest, fill_random, finish_tree
 
 __all__ = ["CHEBYSHEV", "CORRELATION", "COSINE", "EMPTY", "MANHATTAN", "MINKOWSKI",
            "QUANT_LEVELS", "SQEUCLIDEAN", "build_candidates", "build_forest",
            "column_stats", "exact_distance", "fill_random", "finalize", "finish_tree",
-           "hash4", "join_round", "quantize_rows", "reverse_edges", "row_moments",
-           "scale_rows"]
+           "hash4", "join_round", "probe_hits", "quantize_rows", "reverse_edges", "row_moments",
+           "scale_rows", "widen_heaps"]
