@@ -26,14 +26,10 @@ UMAP_LEARN_PARAMS = {
     "dens_var_shift": 0.1, "output_dens": False, "disconnection_distance": None,
     "precomputed_knn": (None, None, None),
 }
-# Added with the output metrics (another part of issue 13); checked once present.
-PENDING = {"output_metric_kwds"}
-
-
 def _check_defaults(expected):
     ours = densumap.UMAP().get_params()
     missing = set(expected) - set(ours)
-    assert missing <= PENDING, sorted(missing)
+    assert not missing, sorted(missing)
     for name, default in expected.items():
         if name in ours:
             assert ours[name] == default, (name, ours[name], default)

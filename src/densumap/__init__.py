@@ -17,7 +17,8 @@ __all__ = ["UMAP", "AlignedUMAP", "save", "load", "plot", "datasets", "__version
 
 _SUBMODULES = {"plot", "datasets", "estimator", "neighbors", "graph", "density", "init",
                "layout", "transform", "cli", "dask", "persist", "anndata", "partition",
-               "aligned_umap", "alignment", "umap_", "utils", "compose", "update"}
+               "aligned_umap", "alignment", "umap_", "utils", "compose", "update",
+               "output_metric"}
 
 
 def __getattr__(name):

@@ -3,16 +3,17 @@
 ``transform`` of in-memory rows: rows identical to fitted rows get their fitted
 results, the others are placed against the fitted embedding, or, with
 ``transform_mode="graph"``, get their membership graph (numerics in
-:mod:`densumap.transform`); ``update`` (:mod:`densumap.update`); composition with
-``+``, ``*`` and ``-`` (:mod:`densumap.compose`). The estimator module keeps the
-parameters, ``fit`` and the public ``transform`` (which dispatches dask and
-on-disk input).
+:mod:`densumap.transform`); ``inverse_transform``; ``update``
+(:mod:`densumap.update`); composition with ``+``, ``*`` and ``-``
+(:mod:`densumap.compose`). The estimator module keeps the parameters, ``fit`` and
+the public ``transform`` (which dispatches dask and on-disk input).
 """
 import numpy as np
+from sklearn.utils.validation import check_is_fitted
 
 from . import transform as transform_mod
 from ._runtime import epoch_progress, numba_threads, resolve_seed, stage, verbosity
-from .neighbors import DEFAULT_DISCONNECTION, query_neighbors
+from .neighbors import DEFAULT_DISCONNECTION, canonical_metric, query_neighbors
 
 
 class ModelOpsMixin:
@@ -63,7 +64,8 @@ class ModelOpsMixin:
                     return transform_mod.place_points(
                         nb, dists, connected, transform_mod.row_keys(X),
                         self._fitted_embedding(),
-                        params, seed, self._density_relation, progress, start)
+                        params, seed, self._density_relation, progress, start,
+                        self._output_space())
                 finally:
                     close()
 
@@ -106,6 +108,55 @@ class ModelOpsMixin:
         w = transform_mod.memberships(dists, connected, self.n_neighbors_,
                                       self.local_connectivity)
         return transform_mod.membership_rows(match, new, w, nb, self.graph_)
+
+    def inverse_transform(self, X):
+        """Map points of the embedding back to the input space (euclidean models).
+
+        Each embedded point ``y`` becomes the weighted mean of the training rows of
+        its ``n_neighbors`` nearest training points in the embedding, with weights
+        the embedding affinities ``1 / (1 + a |y - y_j|**(2b))``, distances in the
+        model's ``output_metric`` (exact search). This is a local interpolation of
+        the training data, not an optimisation: the result lies in the convex hull
+        of nearby training rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_points, n_components)
+            Points in the embedding space.
+
+        Returns
+        -------
+        ndarray of shape (n_points, n_features)
+            In the dtype of the training data.
+        """
+        if self.transform_mode == "graph" or getattr(self, "_composed", None):
+            raise ValueError(
+                "inverse_transform needs an embedding of training rows; not available with "
+                "transform_mode='graph' or for a composed model (+, *, -)."
+            )
+        check_is_fitted(self, "embedding_")
+        if canonical_metric(self.metric) != "euclidean":
+            raise ValueError(
+                f"inverse_transform needs a model fitted with metric='euclidean'; "
+                f"this one uses metric={self.metric!r}."
+            )
+        from sklearn.utils import check_array
+
+        Y = check_array(X, dtype=np.float32, ensure_all_finite=True)
+        dim = self.embedding_.shape[1]
+        if Y.shape[1] != dim:
+            raise ValueError(
+                f"X has {Y.shape[1]} columns but the embedding has n_components={dim}."
+            )
+        fitted = self._fitted_embedding()
+        k = min(self.n_neighbors_, fitted.shape[0])
+        output = self._output_space()
+        if output is None:
+            nb, dists = query_neighbors(fitted, np.ascontiguousarray(Y), k)
+        else:
+            nb, dists = output.knn(Y, fitted, k)
+            dists = np.maximum(dists, 0.0)  # a Gaussian energy may be negative
+        return transform_mod.interpolate_rows(self._train_X, nb, dists, self.a_, self.b_)
 
     def update(self, X):
         """Add the rows of ``X`` to the model and optimise it again (umap-learn's ``update``).

@@ -14,7 +14,7 @@ import scipy.sparse as sp
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import metrics as metrics_mod
+from . import metrics as metrics_mod, output_metric as om_mod
 from ._input import check_value_range, unique_rows
 from ._runtime import check_tqdm_kwds
 from .neighbors import METRIC_ALIASES, canonical_metric
@@ -35,7 +35,8 @@ PARAMETER_CONSTRAINTS = {
     "n_components": [Interval(Integral, 1, None, closed="left")],
     "metric": [StrOptions(METRIC_NAMES), callable],
     "metric_kwds": [dict, None],
-    "output_metric": [StrOptions({"euclidean"})],
+    "output_metric": [StrOptions(set(om_mod.OUTPUT_METRICS)), callable],
+    "output_metric_kwds": [dict, None],
     "n_epochs": [Interval(Integral, 0, None, closed="left"), None],
     "learning_rate": [Interval(Real, 0, None, closed="neither")],
     "init": [StrOptions({"spectral", "pca", "random"}), np.ndarray],
@@ -84,17 +85,21 @@ class ValidationMixin:
         follow. Raises ``InvalidParameterError`` or ``ValueError`` naming the
         parameters and the values received.
         """
-        # Before the generic check, which would only say that output_metric must
-        # be "euclidean": say why DensMAP in particular cannot use another one.
+        # Before the generic checks: say why DensMAP cannot use another output
+        # metric, whatever it is, and why umap-learn's names missing here are.
         if (isinstance(self.densmap, (bool, np.bool_)) and self.densmap
-                and isinstance(self.output_metric, str)
-                and self.output_metric.lower() not in ("euclidean", "l2")):
+                and (callable(self.output_metric) or isinstance(self.output_metric, str))
+                and not om_mod.is_euclidean(self.output_metric)):
             raise ValueError(
                 f"densmap=True needs output_metric='euclidean' (the density term uses "
                 f"euclidean radii in the embedding); got output_metric="
                 f"{self.output_metric!r}."
             )
+        reason = om_mod.refused_reason(self.output_metric)
+        if reason is not None:
+            raise ValueError(f"output_metric={self.output_metric!r} is not supported: {reason}.")
         self._validate_params()
+        self._output_space()  # output_metric with its kwds and n_components
         check_tqdm_kwds(self.tqdm_kwds)
         if self.min_dist > self.spread:
             raise ValueError(
@@ -129,6 +134,14 @@ class ValidationMixin:
                 f"init array must hold numbers (integer or float); got dtype "
                 f"{self.init.dtype}."
             )
+
+    def _output_space(self):
+        """The resolved ``output_metric`` (:func:`densumap.output_metric.resolve`).
+
+        None for the euclidean space; raises ``ValueError``/``TypeError`` naming
+        ``output_metric``, ``output_metric_kwds`` or ``n_components``.
+        """
+        return om_mod.resolve(self.output_metric, self.output_metric_kwds, self.n_components)
 
     def _validate_input(self, X):
         """``X`` as a float32/float64 array or CSR matrix, checked; no copy if possible.

@@ -40,7 +40,9 @@ neither), ``learning_rate`` the smaller, ``repulsion_strength`` and
 ``negative_sample_rate`` the mean, ``a_``/``b_`` the mean of the fitted ones,
 ``densmap``/``output_dens``/``verbose`` either, the DensMAP weights the larger,
 ``random_state`` the left's, else the right's, else 42 (composing is then
-reproducible, as umap-learn's); the rest are the left model's. It has no input
+reproducible, as umap-learn's); the rest are the left model's. Both operands
+must embed in the same space (``output_metric`` and ``output_metric_kwds``), and
+the composed model is laid out in it. It has no input
 space: ``transform``, ``inverse_transform`` and ``update`` raise, and
 ``graph_dists_`` is None. Composed models compose again.
 """
@@ -48,10 +50,10 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import NotFittedError
 
-from . import graph as graph_mod, layout
+from . import graph as graph_mod, layout, output_metric as om_mod
 from ._kernels import density as _kd
 from ._runtime import epoch_progress, numba_threads, resolve_seed, stage, verbosity
-from .density import DensityTarget, embedding_log_radii
+from .density import DensityTarget
 from .init import initial_layout
 
 OPERATIONS = {"union": "+", "intersection": "*", "contrast": "-"}
@@ -124,12 +126,35 @@ def _check_operands(left, right, operation):
                 f"samples, so its samples do not match the other model's row for row. Fit "
                 f"it with unique=False."
             )
+    if not _same_output_space(left, right):
+        raise ValueError(
+            f"Only models embedded in the same space can be combined with {symbol!r}: the "
+            f"left model has output_metric={left.output_metric!r}, output_metric_kwds="
+            f"{left.output_metric_kwds!r}, the right one output_metric="
+            f"{right.output_metric!r}, output_metric_kwds={right.output_metric_kwds!r}."
+        )
     if left.graph_.shape != right.graph_.shape:
         raise ValueError(
             f"Only models of the same samples can be combined with {symbol!r}: the left "
             f"model has {left.graph_.shape[0]} samples, the right one "
             f"{right.graph_.shape[0]}."
         )
+
+
+def _same_output_space(left, right):
+    """Whether both models have the same ``output_metric`` and ``output_metric_kwds``."""
+    a, b = left.output_metric, right.output_metric
+    if om_mod.is_euclidean(a) and om_mod.is_euclidean(b):
+        return True
+    if not (a is b or (isinstance(a, str) and isinstance(b, str) and a == b)):
+        return False
+    ka, kb = left.output_metric_kwds or {}, right.output_metric_kwds or {}
+    if list(ka) != list(kb):
+        return False
+    try:
+        return all(np.array_equal(np.asarray(ka[k]), np.asarray(kb[k])) for k in ka)
+    except (TypeError, ValueError):
+        return all(ka[k] is kb[k] for k in ka)
 
 
 def _combined_params(left, right):
@@ -315,6 +340,7 @@ def _lay_out(result, density):
                            float(density[active].mean()) if active.any() else 0.0,
                            float(density[active].std()) if active.any() else 0.0)
     seed = resolve_seed(result.random_state)
+    output = result._output_space()  # the operands' space (_check_operands)
     params = layout.LayoutParams(
         n_epochs=n_epochs, a=result.a_, b=result.b_, learning_rate=result.learning_rate,
         repulsion_strength=result.repulsion_strength,
@@ -331,13 +357,14 @@ def _lay_out(result, density):
         with stage("optimisation"):
             try:
                 layout.optimize_layout(emb, lgraph, params, seed,
-                                       target if result.densmap else None, progress)
+                                       target if result.densmap else None, progress, output)
             finally:
                 close()
-    result.embedding_ = emb
+    result.embedding_ = om_mod.canonical(output, emb)
     if result.output_dens:
         result.rad_orig_ = density.copy()
-        result.rad_emb_ = embedding_log_radii(lgraph, emb, _graph_neighbours(graph, ~active))
+        result.rad_emb_ = om_mod.log_radii(output, lgraph, emb,
+                                           _graph_neighbours(graph, ~active))
 
 
 def _graph_neighbours(graph, rows):

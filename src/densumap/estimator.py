@@ -1,14 +1,15 @@
 """The ``UMAP`` estimator: parameters and orchestration of the stages.
 
 The checks of parameters and data are in :mod:`densumap._validation`, what a fitted
-model does beyond ``fit`` (placing rows, ``update``, ``+ * -``) in
-:mod:`densumap._model_ops`; both are mixed into the class.
+model does beyond ``fit`` (placing rows, ``inverse_transform``, ``update``, ``+ * -``)
+in :mod:`densumap._model_ops`; both are mixed into the class.
 """
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from . import _blocks, density, graph as graph_mod, layout, transform as transform_mod
+from . import _blocks, density, graph as graph_mod, layout, output_metric as om_mod
+from . import transform as transform_mod
 from ._input import check_distance_scale
 from ._model_ops import ModelOpsMixin
 from ._runtime import epoch_progress, numba_threads, resolve_seed, stage, verbosity
@@ -16,7 +17,7 @@ from ._validation import PARAMETER_CONSTRAINTS, ValidationMixin
 from .init import initial_layout
 from .layout import default_n_epochs
 from .neighbors import (DEFAULT_DISCONNECTION, canonical_metric, nearest_neighbors,
-                        precomputed_knn_arrays, query_neighbors)
+                        precomputed_knn_arrays)
 
 
 class UMAP(ValidationMixin, ModelOpsMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
@@ -54,9 +55,19 @@ class UMAP(ValidationMixin, ModelOpsMixin, ClassNamePrefixFeaturesOutMixin, Tran
         required, for "mahalanobis"; ``z`` for "symmetric_kl". Any other key is an
         error. For a function, the values are passed after the two rows by
         position, in the dictionary's order (as umap-learn does).
-    output_metric : {"euclidean"}, default="euclidean"
-        Metric of the embedding space. Only "euclidean" is implemented; DensMAP
-        (``densmap=True``) needs it in any case.
+    output_metric : str or numba function, default="euclidean"
+        Metric of the embedding space, as umap-learn's: "euclidean" ("l2"), the
+        fast default; "haversine" (a sphere, ``n_components=2``: polar angle and
+        longitude), "hyperboloid", "gaussian_energy" (``n_components=5``), the
+        other metrics umap-learn optimises with a gradient, or a numba function
+        ``f(x, y, *args) -> (distance, gradient)``. Same schedule and seeding as
+        the euclidean layout; DensMAP needs "euclidean". Details, coordinates and
+        the few differences from umap-learn: :mod:`densumap.output_metric`.
+    output_metric_kwds : dict, default=None
+        Extra arguments of ``output_metric``, umap-learn's names: ``p``
+        ("minkowski", "wminkowski"), ``sigma`` ("seuclidean"), ``w``
+        ("wminkowski"), ``vinv`` ("mahalanobis"); any other key is an error. For
+        a function, its extra positional arguments, in the dict's order.
     n_epochs : int, default=None
         Optimisation epochs; None means 500 up to 10,000 samples, else 200, with
         or without DensMAP (umap-learn adds 200 for DensMAP: pass them explicitly to
@@ -205,8 +216,8 @@ default=(None, None, None)
     rad_orig_, rad_emb_ : ndarray of shape (n_samples,)
         Only with ``output_dens=True``. The log local radius of point ``i`` is
         ``log(sum_j mu_ij d_ij**2 / sum_j mu_ij)`` over its graph neighbours, with
-        the input metric or the embedding's euclidean distance: both on the same
-        squared-distance scale (see :mod:`densumap.density`).
+        the input metric or the embedding's (``output_metric``) distance: both on
+        the same squared-distance scale (see :mod:`densumap.density`).
     unique_index_ : ndarray of shape (n_unique,), int64, or None
         With ``unique=True``, the first occurrence of each distinct row of ``X``
         (the rows the model was fitted on, in this order); None otherwise.
@@ -256,6 +267,7 @@ default=(None, None, None)
         metric="euclidean",
         metric_kwds=None,
         output_metric="euclidean",
+        output_metric_kwds=None,
         n_epochs=None,
         learning_rate=1.0,
         init="spectral",
@@ -295,6 +307,7 @@ default=(None, None, None)
         self.metric = metric
         self.metric_kwds = metric_kwds
         self.output_metric = output_metric
+        self.output_metric_kwds = output_metric_kwds
         self.n_epochs = n_epochs
         self.learning_rate = learning_rate
         self.init = init
@@ -416,6 +429,7 @@ default=(None, None, None)
     def _fit_embedding(self, X, metric, n_neighbors, seed, y_target=None, init="spectral",
                        precomputed_knn=None):
         n = X.shape[0]
+        output = self._output_space()  # None: the euclidean kernel
         self.n_neighbors_ = n_neighbors
         self.n_epochs_ = (
             default_n_epochs(n, self.densmap) if self.n_epochs is None else int(self.n_epochs)
@@ -467,13 +481,13 @@ default=(None, None, None)
         with stage("optimisation"):
             try:
                 layout.optimize_layout(emb, lgraph, params, seed,
-                                       target if self.densmap else None, progress)
+                                       target if self.densmap else None, progress, output)
             finally:
                 close()
-        self.embedding_ = emb
+        self.embedding_ = om_mod.canonical(output, emb)
         if self.output_dens:
             self.rad_orig_ = target.log_radii
-            self.rad_emb_ = density.embedding_log_radii(data_lgraph, emb, knn_indices)
+            self.rad_emb_ = om_mod.log_radii(output, data_lgraph, emb, knn_indices)
         if self.densmap:
             self._density_relation = density.training_density_relation(
                 knn_indices, knn_dists, self._sigmas, self._rhos, emb)
@@ -586,46 +600,3 @@ default=(None, None, None)
             check_is_fitted(self, "embedding_")
             return _blocks.transform_in_blocks(self, X)
         return self._transform_array(X)
-
-    def inverse_transform(self, X):
-        """Map points of the embedding back to the input space (euclidean models).
-
-        Each embedded point ``y`` becomes the weighted mean of the training rows of
-        its ``n_neighbors`` nearest training points in the embedding, with weights
-        the embedding affinities ``1 / (1 + a |y - y_j|**(2b))``. This is a local
-        interpolation of the training data, not an optimisation: the result lies in
-        the convex hull of nearby training rows.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_points, n_components)
-            Points in the embedding space.
-
-        Returns
-        -------
-        ndarray of shape (n_points, n_features)
-            In the dtype of the training data.
-        """
-        if self.transform_mode == "graph" or getattr(self, "_composed", None):
-            raise ValueError(
-                "inverse_transform needs an embedding of training rows; not available with "
-                "transform_mode='graph' or for a composed model (+, *, -)."
-            )
-        check_is_fitted(self, "embedding_")
-        if canonical_metric(self.metric) != "euclidean":
-            raise ValueError(
-                f"inverse_transform needs a model fitted with metric='euclidean'; "
-                f"this one uses metric={self.metric!r}."
-            )
-        from sklearn.utils import check_array
-
-        Y = check_array(X, dtype=np.float32, ensure_all_finite=True)
-        dim = self.embedding_.shape[1]
-        if Y.shape[1] != dim:
-            raise ValueError(
-                f"X has {Y.shape[1]} columns but the embedding has n_components={dim}."
-            )
-        fitted = self._fitted_embedding()
-        k = min(self.n_neighbors_, fitted.shape[0])
-        nb, dists = query_neighbors(fitted, np.ascontiguousarray(Y), k)
-        return transform_mod.interpolate_rows(self._train_X, nb, dists, self.a_, self.b_)

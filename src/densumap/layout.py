@@ -175,7 +175,7 @@ def density_active(epoch, params):
     return (epoch + 1) / params.n_epochs > 1.0 - params.dens_frac
 
 
-def optimize_layout(embedding, graph, params, seed, target=None, progress=None):
+def optimize_layout(embedding, graph, params, seed, target=None, progress=None, output=None):
     """Optimise ``embedding`` in place with UMAP's SGD (and DensMAP's density term).
 
     Parameters
@@ -191,6 +191,10 @@ def optimize_layout(embedding, graph, params, seed, target=None, progress=None):
         Frozen input radii; required when ``params.dens_lambda > 0``.
     progress : callable or None
         Called with no argument after every epoch.
+    output : OutputMetric or None
+        A non-euclidean embedding space (:mod:`densumap.output_metric`), whose
+        epochs run :mod:`densumap._kernels.sgd_metric`; None for the euclidean
+        kernel. Not with DensMAP (``target`` must then be None).
 
     Returns
     -------
@@ -199,6 +203,8 @@ def optimize_layout(embedding, graph, params, seed, target=None, progress=None):
     """
     n = embedding.shape[0]
     swept = target is not None and params.dens_lambda > 0.0 and params.dens_frac > 0.0
+    if swept and output is not None:
+        raise ValueError("DensMAP's density term is defined for the euclidean embedding only.")
     if swept:
         # DensMAP sweeps the rows level by level of a nested bisection of the initial
         # layout, each sampled edge moving both of its ends (_kernels.sgd, partition).
@@ -237,13 +243,14 @@ def optimize_layout(embedding, graph, params, seed, target=None, progress=None):
     with contextlib.ExitStack() as stack:
         pool = _sweep_pool(swept, stack)
         _epochs(work, graph, sched, params, np.uint64(seed), target,
-                sweep if swept else None, row_keys, pool, progress)
+                sweep if swept else None, row_keys, pool, progress, output)
     if perm is not None:
         embedding[perm] = work
     return embedding
 
 
-def _epochs(work, graph, sched, params, useed, target, sweep, row_keys, pool, progress):
+def _epochs(work, graph, sched, params, useed, target, sweep, row_keys, pool, progress,
+            output=None):
     """The epoch loop of :func:`optimize_layout` (``sweep`` None: the Jacobi sweep)."""
     n = work.shape[0]
     swept = sweep is not None
@@ -272,6 +279,8 @@ def _epochs(work, graph, sched, params, useed, target, sweep, row_keys, pool, pr
                       1.0 if swept else 2.0, epoch, useed, n, True, neg_blocks)
         if swept:
             _sweep_epoch(pool, orders, work, negatives, sched, sweep, p, dens, row_keys, neg_inv)
+        elif output is not None:
+            output.epoch(work, snapshot, sched, p, row_keys, negatives, neg_inv)
         else:
             sgd_epoch(work, snapshot, sched, p, dens, row_keys, negatives, neg_inv)
         if progress is not None:

@@ -64,7 +64,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from . import graph as graph_mod
+from . import graph as graph_mod, output_metric
 from ._kernels import density as _kd
 from ._kernels.sgd import NO_DENSITY, SGDParams, sgd_epoch
 from .density import embedding_sq_dists, one_sided_log_radii
@@ -196,7 +196,7 @@ def edge_graph(weights, nb_indices, n_train, n_epochs):
 
 
 def place_points(nb_indices, dists, connected, keys, train_embedding, params, seed,
-                 relation=None, progress=None, start=None):
+                 relation=None, progress=None, start=None, output=None):
     """Place new points against a fixed training embedding (module docstring).
 
     Parameters
@@ -220,6 +220,10 @@ def place_points(nb_indices, dists, connected, keys, train_embedding, params, se
     start : ndarray of shape (n_new, dim) or None
         Starting positions instead of the weighted means (with ``params.n_epochs
         = 0``, the radii of points kept where they are).
+    output : OutputMetric or None
+        A non-euclidean embedding space (:mod:`densumap.output_metric`): its own
+        start (:func:`densumap.output_metric.start_positions`) when ``start`` is
+        None, epochs and distances for ``rad_emb``; None for the euclidean one.
 
     Returns
     -------
@@ -232,10 +236,12 @@ def place_points(nb_indices, dists, connected, keys, train_embedding, params, se
     tail = np.require(train_embedding, dtype=np.float32, requirements=["C", "W"])
     nb_indices = np.ascontiguousarray(nb_indices, dtype=np.int32)
     w = memberships(dists, connected, params.n_neighbors, params.local_connectivity)
-    if start is None:
+    if start is not None:
+        head = np.array(start, dtype=np.float32, order="C")
+    elif output is None:
         head = initial_positions(w, nb_indices, tail)
     else:
-        head = np.array(start, dtype=np.float32, order="C")
+        head = output_metric.start_positions(output, w, nb_indices, tail)
     rad_orig = one_sided_log_radii(w, np.asarray(dists, dtype=np.float64) ** 2)
 
     n_epochs = params.n_epochs
@@ -254,10 +260,18 @@ def place_points(nb_indices, dists, connected, keys, train_embedding, params, se
                                  alpha * params.dens_lambda, 4.0 * alpha)
         p = SGDParams(params.a, params.b, params.repulsion_strength, alpha,
                       params.attract_scale, epoch, useed, tail.shape[0], False)
-        sgd_epoch(head, tail, sched, p, NO_DENSITY, keys, tail, _NO_BLOCKS)
+        if output is None:
+            sgd_epoch(head, tail, sched, p, NO_DENSITY, keys, tail, _NO_BLOCKS)
+        else:
+            output.epoch(head, tail, sched, p, keys, tail, _NO_BLOCKS)
         if progress is not None:
             progress()
-    rad_emb = one_sided_log_radii(w, embedding_sq_dists(head, tail, nb_indices))
+    if output is None:
+        sq = embedding_sq_dists(head, tail, nb_indices)
+    else:
+        output_metric.canonical(output, head)
+        sq = output_metric.sq_dists(output, head, tail, nb_indices)
+    rad_emb = one_sided_log_radii(w, sq)
     return Placement(head, rad_orig, rad_emb)
 
 
