@@ -56,10 +56,19 @@ def test_page(noisy_mnist):
     umap.plot.points(mapper, labels=labels)
     outlier_scores = sklearn.neighbors.LocalOutlierFactor(
         contamination=contamination).fit_predict(mapper.embedding_)
-    found = check_outliers(data, outlier_scores)
+    check_outliers(data, outlier_scores)
     umap.plot.plt.close("all")
     # Pure noise is far from every digit in pixel space, and LOF there finds it all.
     assert found_raw == 1.0
     # With a fuzzy set nearer the intersection, the noise stays outlying in the
-    # embedding and LOF on two coordinates finds most of it.
-    assert found >= 0.5
+    # embedding and LOF on two coordinates finds most of it in most runs. The page's
+    # fits are unseeded, so the share is checked on three seeded ones: over seeds 0-7
+    # it was 1, 1, 0, 1, 1, 1, 0.83, 1 (in the seed-2 run the 12 noise images, each
+    # other's nearest neighbours, form a tight group of their own that LOF does not flag).
+    shares = []
+    for seed in (0, 1, 2):
+        emb = umap.UMAP(set_op_mix_ratio=0.25, random_state=seed).fit(data).embedding_
+        scores = sklearn.neighbors.LocalOutlierFactor(
+            contamination=contamination).fit_predict(emb)
+        shares.append(np.sum(scores[-N_NOISE:] == -1) / N_NOISE)
+    assert np.median(shares) >= 0.5, shares
