@@ -374,6 +374,7 @@ def _sphere_views(X, **kw):
     return densumap.UMAP(**fit).fit(X[:, :32]), densumap.UMAP(**fit).fit(X[:, 32:])
 
 
+@pytest.mark.slow  # 15 s (300 epochs x 4 fits); the refusals and update stay in the default run
 def test_composed_models_embed_in_their_space(digits):
     X, y = digits[0][:1000], digits[1][:1000]
     top, bottom = _sphere_views(X, output_dens=True)

@@ -34,6 +34,7 @@ def test_plane(digits_bunch):
     assert knn_accuracy(plane_mapper.embedding_, digits.target) > 0.93
 
 
+@pytest.mark.slow  # 25 s: haversine needs a few hundred epochs; test_output_metrics covers it
 def test_sphere(digits_bunch):
     digits = digits_bunch
     sphere_mapper = umap.UMAP(output_metric="haversine", random_state=42).fit(digits.data)
@@ -69,6 +70,7 @@ def flat_torus(x, y):
     return dist, g / (1e-6 + dist)
 
 
+@pytest.mark.slow  # 13 s; test_output_metrics.py::test_custom_torus_metric runs by default
 def test_torus(digits_bunch):
     digits = digits_bunch
     torus_mapper = umap.UMAP(output_metric=flat_torus, random_state=42).fit(digits.data)
