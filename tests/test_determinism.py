@@ -114,3 +114,13 @@ def test_compiled_and_cached_kernels_give_the_same_embedding(tmp_path):
     assert compiled.pop("sgd_epoch_cache_hits") == 0
     assert cached.pop("sgd_epoch_cache_hits") > 0
     assert cached == compiled
+
+
+def test_kernel_refuses_fast_math_flags_a_reoptimisation_could_change():
+    from densumap._kernels._config import FAST, SUMS, kernel
+
+    for bad in (True, {"nsz"}, {"reassoc", "arcp"}, "fast"):
+        with pytest.raises(ValueError, match="fastmath must be False or a subset"):
+            kernel(fastmath=bad)
+    kernel(fastmath=FAST)
+    kernel(fastmath=SUMS)
