@@ -55,3 +55,72 @@ def test_partitioned_densmap_sweep_is_thread_count_independent():
     two = densumap.UMAP(n_jobs=2, **kw).fit(X).embedding_
     assert np.array_equal(one, two)
     assert np.all(np.isfinite(one))
+
+
+# A child process: seeded fits whose SHA-1s must not depend on whether the kernels
+# were compiled in this process or loaded from numba's on-disk cache. It also reports
+# whether the SGD epoch came from the cache, so the test cannot pass vacuously.
+_CACHE_CHILD = r"""
+import hashlib, json
+import numpy as np
+from sklearn.datasets import load_digits
+import densumap
+from densumap._kernels import sgd
+from densumap.neighbors import nearest_neighbors
+
+sha = lambda a: hashlib.sha1(np.ascontiguousarray(a).tobytes()).hexdigest()
+X = load_digits().data.astype(np.float32)[:400]
+out = {}
+out["umap"] = sha(densumap.UMAP(random_state=42, n_epochs=40).fit(X[:350]).embedding_)
+dm = densumap.UMAP(densmap=True, random_state=42, n_epochs=40).fit(X[:350])
+out["densmap"] = sha(dm.embedding_)
+out["densmap_transform"] = sha(dm.transform(X[350:]))
+rng = np.random.default_rng(0)
+Y = (rng.normal(scale=6.0, size=(8, 20))[rng.integers(0, 8, 4500)]
+     + rng.normal(size=(4500, 20))).astype(np.float32)
+idx, dist = nearest_neighbors(Y, 10, seed=3, exact=False)
+out["approximate_knn"] = sha(idx) + sha(dist)
+out["sgd_epoch_cache_hits"] = sum(sgd.sgd_epoch.stats.cache_hits.values())
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.slow
+def test_compiled_and_cached_kernels_give_the_same_embedding(tmp_path):
+    """The process that compiles the kernels and a process that loads them from the
+    cache give bit-identical seeded results (UMAP, DensMAP, DensMAP transform,
+    approximate kNN). numba runs a parallel loop's body in the compiling process from
+    the copy optimised on its own, and stores the copy linked into (and optimised
+    again with) the kernel; fast-math flags that let a second optimisation change
+    values made the two differ (``_kernels/_config.py``). Slow: the first child
+    compiles every kernel of a fit (about a minute and a half on 2 busy cores)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    src = os.path.dirname(os.path.dirname(densumap.__file__))
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba_cache"),
+               PYTHONPATH=os.pathsep.join([src, os.environ.get("PYTHONPATH", "")]))
+
+    def child():
+        done = subprocess.run([sys.executable, "-c", _CACHE_CHILD], env=env,
+                              capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, done.stderr[-3000:]
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    compiled = child()
+    cached = child()
+    assert compiled.pop("sgd_epoch_cache_hits") == 0
+    assert cached.pop("sgd_epoch_cache_hits") > 0
+    assert cached == compiled
+
+
+def test_kernel_refuses_fast_math_flags_a_reoptimisation_could_change():
+    from densumap._kernels._config import FAST, SUMS, kernel
+
+    for bad in (True, {"nsz"}, {"reassoc", "arcp"}, "fast"):
+        with pytest.raises(ValueError, match="fastmath must be False or a subset"):
+            kernel(fastmath=bad)
+    kernel(fastmath=FAST)
+    kernel(fastmath=SUMS)

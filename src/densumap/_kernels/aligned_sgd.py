@@ -36,7 +36,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import prange
 
-from ._config import kernel
+from ._config import FAST, kernel
 from .rng import stream_start
 from .sgd import _NB, _ROW_BLOCK, _sgd_row
 
@@ -61,7 +61,7 @@ class AlignmentLinks(NamedTuple):
     steps: np.ndarray  # (N,) float64, umap-learn's regulariser steps per epoch (m_i)
 
 
-@kernel(fastmath=True, inline="always")
+@kernel(fastmath=FAST, inline="always")
 def _align_row(i, head, tail, indptr, indices, coef, steps, alpha, acc):
     """Add to ``head[i]`` the pull of ``tail[i]`` toward its related points in ``tail``."""
     dim = head.shape[1]
@@ -87,7 +87,7 @@ def _align_row(i, head, tail, indptr, indices, coef, steps, alpha, acc):
         head[i, c] += np.float32(frac * (acc[c] / total - y))
 
 
-@kernel(parallel=True, fastmath=True)
+@kernel(parallel=True, fastmath=FAST)
 def aligned_epoch(head, tail, sched, slices, links, dens, epoch, seed, row_lo, row_hi):
     """One epoch of rows ``row_lo:row_hi``: UMAP step, then the alignment pull.
 

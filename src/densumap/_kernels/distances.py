@@ -9,7 +9,7 @@ other query rows or on the thread count.  Memory is ``O(n_new * k)``.
 import numpy as np
 from numba import prange
 
-from ._config import kernel
+from ._config import FAST, kernel
 
 # Metric codes shared with densumap.neighbors.
 EUCLIDEAN = 0
@@ -23,7 +23,7 @@ CORRELATION = 5
 _EMPTY = np.finfo(np.float64).max
 
 
-@kernel(fastmath=True)
+@kernel(fastmath=FAST)
 def _pair(x, y, code, p, x_norm, y_norm, x_mean, y_mean):
     """Distance between two dense rows; norms/means are only used by cosine/correlation."""
     d = x.shape[0]

@@ -18,7 +18,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-from ._config import kernel
+from ._config import FAST, kernel
 
 
 @intrinsic
@@ -56,7 +56,7 @@ _LO = np.float32(-126.0)
 _HI = np.float32(126.0)
 
 
-@kernel(fastmath=True, inline="always")
+@kernel(fastmath=FAST, inline="always")
 def fast_pow(x, b):
     """``x**b`` for a float32 ``x > 0``; relative error < 1e-5 while ``|b log2 x| <= 40``.
 

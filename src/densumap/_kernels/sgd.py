@@ -48,7 +48,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import prange
 
-from ._config import kernel
+from ._config import FAST, kernel
 from .density import edge_density_coeff
 from .fastpow import fast_pow
 from .rng import mix64, next_index, stream_start
@@ -115,7 +115,7 @@ def _clip(v):
     return v
 
 
-@kernel(fastmath=True, inline="always")
+@kernel(fastmath=FAST, inline="always")
 def _sgd_row(i, state, scratch, head, tail, neg_tail, lo, hi, indices, epochs_per_sample,
              next_sample, epochs_per_negative, next_negative, a, b, gamma, alpha,
              attract_scale, move_other, n, neg_lo, pool, self_k, terms, dscale):
@@ -278,7 +278,7 @@ def _unpack(sched, p, dens):
             dens.scale, p.neg_blocks)
 
 
-@kernel(parallel=True, fastmath=True)
+@kernel(parallel=True, fastmath=FAST)
 def sgd_epoch(head, tail, sched, p, dens, row_keys, neg_tail, neg_inv):
     """Run one epoch of attraction along due edges plus negative sampling.
 
@@ -341,7 +341,7 @@ class LevelSweep(NamedTuple):
     n_levels: int  # L
 
 
-@kernel(fastmath=True, inline="always")
+@kernel(fastmath=FAST, inline="always")
 def _sweep_rows(r0, r1, level, row_level, scratch, pos, snapshot, indptr, indices,
                 epochs_per_sample, next_sample, epochs_per_negative, next_negative, a, b,
                 gamma, alpha, attract_scale, epoch, seed, pool, skip_self, terms, dscale,
@@ -363,7 +363,7 @@ def _sweep_rows(r0, r1, level, row_level, scratch, pos, snapshot, indptr, indice
 # positive), as in the parallel kernels, whose loop bodies numba compiles that way. With
 # Python's error model the tests kept the batch of negatives from being vectorised and
 # the sweep ran at half the speed of the parallel epoch on one thread (BENCHMARKS.md).
-@kernel(fastmath=True, error_model="numpy")
+@kernel(fastmath=FAST, error_model="numpy")
 def sweep_part(pos, snapshot, sched, p, dens, row_keys, sweep, level, q, neg_inv):
     """The rows of level ``level`` in part ``q`` of that level, one after another.
 
