@@ -343,6 +343,7 @@ def run_cli(*args, cwd):
                           env=env, capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.slow  # 19 s; the CLI's h5ad path also runs in test_cli.py::test_embed_h5ad_writes_obsm
 def test_cli_embed_and_transform_h5ad(pbmc, tmp_path):
     pbmc.write_h5ad(tmp_path / "cells.h5ad")
     pbmc[:100].write_h5ad(tmp_path / "new.h5ad")

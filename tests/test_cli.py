@@ -223,6 +223,7 @@ def test_transform_applies_saved_model(fitted, data):
         assert np.loadtxt(d / name).shape == (new.shape[0],)
 
 
+@pytest.mark.slow  # 7 s; test_dask.py compares the Dask transform with the in-memory one
 def test_transform_with_dask_equals_in_memory(fitted, data):
     pytest.importorskip("dask")
     d, _ = fitted

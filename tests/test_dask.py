@@ -89,6 +89,7 @@ def test_distributed_scatters_the_model(client, model, data):
     assert np.array_equal(emb.compute(), model.transform(data[1]))
 
 
+@pytest.mark.slow  # 7.5 s
 def test_large_model_is_sent_once_per_worker_not_per_block(tmp_path):
     """A ~5 MB model on a 2-process cluster: pickled once, unpickled once per worker."""
     rng = np.random.default_rng(0)

@@ -270,6 +270,7 @@ def test_bit_identical_for_any_thread_count(digits, metric):
     assert np.array_equal(placed[0], placed[1])
 
 
+@pytest.mark.slow  # 8 s: 131,072+ rows forced through the Z-order path
 def test_locality_order_with_an_output_metric(digits, monkeypatch):
     """Plain fits past ``partition.LOCALITY_MIN`` points renumber the vertices in
     Z-order of the initial layout (main's large-data path), output metrics too.
