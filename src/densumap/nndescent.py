@@ -339,7 +339,7 @@ def _search_graph(search_array, s):
     forest_recall = _probe_recall(data32, data16, is_float, s, heaps)
     logger.info("kNN: trees' graph recall@%d %.3f (%d probe rows)", s.heap_size,
                 forest_recall, _PROBE_ROWS)
-    if forest_recall < _FOREST_HARD:
+    if forest_recall < _FOREST_HARD and _MAX_WIDENINGS > 0:
         return _widen_until_recalled(data32, data16, is_float, s, visit_order, heaps, heaps,
                                      rows, 0, hard=True)[0], visit_order
     forest = tuple(h.copy() for h in heaps)  # for a wider second descent, if needed
@@ -412,10 +412,6 @@ def _widen_until_recalled(data32, data16, is_float, s, visit_order, heaps, fores
     for step in range(1, _MAX_WIDENINGS + 2):
         if hard and step == 1:
             recall = -1.0
-            if _MAX_WIDENINGS == 0:  # nothing wider allowed: descend as usual
-                _descend(data32, data16, is_float, s, s.max_candidates, visit_order, heaps,
-                         rows, rounds)
-                return heaps
         else:
             recall = _probe_recall(data32, data16, is_float, s, heaps)
             logger.info("kNN: estimated recall@%d %.3f (%d probe rows, heaps of %d)",
