@@ -177,29 +177,39 @@ def compare_report(payload):
 
 
 def scaling_report(payload):
-    out = [meta_block(payload["meta"], "densumap scaling (UMAP, seeded)"), ""]
-    by_n = OrderedDict()
+    settings = payload["meta"].get("settings", {})
+    libs = settings.get("libs", "densumap")
+    title = ("densumap scaling (UMAP, seeded)" if libs == "densumap"
+             else f"scaling ({settings.get('mode', 'umap')})")
+    out = [meta_block(payload["meta"], title), ""]
+    by_key = OrderedDict()
     for r in payload["runs"]:
-        by_n.setdefault((r.get("data", "?"), r["n"]), []).append(r)
+        seed = str(r.get("seed", r.get("random_state", 42)))
+        key = (r.get("data", "?"), r["n"], r.get("lib", "densumap"), seed)
+        by_key.setdefault(key, []).append(r)
     stage_names = []
-    for rs in by_n.values():
+    for rs in by_key.values():
         for r in rs:
             for s in r.get("stages") or {}:
                 if s not in stage_names:
                     stage_names.append(s)
     stage_names = stage_order(stage_names)
-    header = ["data", "n", "dim", "time s", "peak RSS MiB", "RSS before fit MiB"] + \
-             [STAGE_LEGEND.get(s, s) for s in stage_names]
+    metric_names = [m for m in ("knn_acc", "trustworthiness", "dens_corr")
+                    if any(m in r for rs in by_key.values() for r in rs)]
+    header = (["data", "n", "dim", "library", "random_state", "time s", "peak RSS MiB",
+               "RSS before fit MiB"] + metric_names
+              + [STAGE_LEGEND.get(s, s) for s in stage_names])
     rows = []
-    for (data, n), rs in sorted(by_n.items(), key=lambda kv: kv[0][1]):
+    for (data, n, lib, seed), rs in sorted(by_key.items(), key=lambda kv: kv[0][1]):
         ok = [r for r in rs if "error" not in r]
         if not ok:
-            rows.append([data, f"{n:,}", "–", "FAILED: " + rs[0]["error"]] +
-                        [""] * (len(header) - 4))
+            rows.append([data, f"{n:,}", "–", lib, seed, "FAILED: " + rs[0]["error"]] +
+                        [""] * (len(header) - 6))
             continue
-        rows.append([data, f"{n:,}", str(ok[0].get("dim", "?")),
+        rows.append([data, f"{n:,}", str(ok[0].get("dim", "?")), lib, seed,
                      fmt(agg(ok, "fit_s"), ".2f"), fmt(agg(ok, "peak_rss_mb"), ".0f"),
                      fmt(agg(ok, "rss_before_fit_mb"), ".0f")]
+                    + [fmt(median([r.get(m) for r in ok]), ".3f") for m in metric_names]
                     + [fmt(median([(r.get("stages") or {}).get(s) for r in ok]), ".2f")
                        for s in stage_names])
     out += [table(header, rows), ""]
