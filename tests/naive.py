@@ -132,3 +132,18 @@ def poincare(u, v):
     u, v = np.asarray(u, np.float64), np.asarray(v, np.float64)
     delta = 2 * np.sum((u - v) ** 2) / ((1 - u @ u) * (1 - v @ v))
     return np.arccosh(1 + delta)
+
+
+def edge_distances(G, knn_indices, knn_dists):
+    """Distance of every stored edge of CSR ``G``: the larger of ``d_ij`` (``j`` in ``i``'s
+    kNN list) and ``d_ji``, each side taken as ``sum(d + 1)`` over its matches, minus 1."""
+    n = G.shape[0]
+    out = np.empty(G.nnz)
+    for i in range(n):
+        for e in range(G.indptr[i], G.indptr[i + 1]):
+            j = G.indices[e]
+            fwd = sum(float(d) + 1.0 for c, d in zip(knn_indices[i], knn_dists[i]) if c == j)
+            bwd = sum(float(d) + 1.0 for c, d in zip(knn_indices[j], knn_dists[j]) if c == i)
+            assert fwd or bwd, (i, j)
+            out[e] = max(max(fwd, bwd) - 1.0, 0.0)
+    return out

@@ -56,6 +56,39 @@ def test_input_radii_match_reference(knn):
     np.testing.assert_allclose(input_log_radii(G, idx, d), naive.log_radii(P, sq), rtol=1e-4)
 
 
+def test_edge_distances_match_reference(knn):
+    X, idx, d = knn
+    G, _, _ = graph.fuzzy_simplicial_set(idx, d, 15)
+    got = graph.edge_distances(G, idx, d)
+    np.testing.assert_array_equal(got.view(np.uint64),
+                                  naive.edge_distances(G, idx, d).view(np.uint64))
+    # And they are the input distances along the edges.
+    rows = np.repeat(np.arange(G.shape[0]), np.diff(G.indptr))
+    exact = np.sqrt(((X[rows].astype(np.float64) - X[G.indices]) ** 2).sum(-1))
+    np.testing.assert_allclose(got, exact, rtol=1e-4, atol=1e-3)
+
+
+def test_edge_distances_with_empty_slots_repeats_and_unsorted_rows():
+    rng = np.random.default_rng(0)
+    n, k = 40, 6
+    idx = np.stack([rng.permutation(n)[:k] for _ in range(n)]).astype(np.int64)
+    dists = rng.uniform(0.0, 3.0, size=(n, k)).astype(np.float32)
+    idx[::5, -1] = -1             # empty slots
+    idx[::7, 2] = idx[::7, 1]     # a neighbour listed twice
+    dists[3, :] = 0.0             # duplicate points
+    rows = np.repeat(np.arange(n), k)
+    keep = idx.ravel() >= 0
+    import scipy.sparse as sp
+
+    A = sp.csr_matrix((np.ones(keep.sum()), (rows[keep], idx.ravel()[keep])), shape=(n, n))
+    G = (A + A.T).tocsr()
+    G.sum_duplicates()
+    perm = rng.permutation(G.indptr[1] - G.indptr[0])  # unsort the first row
+    G.indices[:perm.size] = G.indices[:perm.size][perm]
+    got = graph.edge_distances(G, idx, dists)
+    np.testing.assert_array_equal(got, naive.edge_distances(G, idx, dists))
+
+
 def test_ab_params_known_values():
     a, b = graph.find_ab_params(1.0, 0.1)
     # umap-learn's documented values for min_dist=0.1, spread=1.

@@ -150,28 +150,24 @@ def graph_distances(graph, knn_indices, knn_dists):
 def edge_distances(graph, knn_indices, knn_dists):
     """Input-space distance along every stored edge of ``graph`` (see :func:`sq_edge_distances`).
 
+    Each edge's distance is looked up in the two endpoints' kNN lists, the larger kept
+    where both hold it (:func:`densumap._kernels.graph.edge_knn_distances`), so any
+    order of the graph's entries lines up. It replaced a symmetrised sparse distance
+    matrix masked by the graph, whose values lined up only with sorted rows (same values
+    bit for bit on sorted rows; about the same CPU time, 0.5-0.8 s for 4.1 million edges).
+
     Returns
     -------
     ndarray of shape (graph.nnz,), float64, aligned with ``graph.data``.
     """
-    n, m = knn_indices.shape
-    rows = np.repeat(np.arange(n), m)
-    cols = knn_indices.ravel()
-    keep = cols >= 0
-    dist = sp.csr_matrix(
-        (knn_dists.ravel()[keep].astype(np.float64) + 1.0, (rows[keep], cols[keep])), shape=(n, n)
+    out = np.empty(graph.nnz, dtype=np.float64)
+    missing = _k.edge_knn_distances(
+        graph.indptr, graph.indices, np.ascontiguousarray(knn_indices),
+        np.ascontiguousarray(knn_dists), out,
     )
-    # +1 offset so that zero distances (duplicates) are stored, not dropped.
-    dist.sum_duplicates()
-    dist = dist.maximum(dist.T).tocsr()
-    # Every edge of the graph comes from a kNN list, so the pattern of the product
-    # is exactly the graph's; with sorted indices the values line up with graph.data.
-    mask = sp.csr_matrix((np.ones_like(graph.data), graph.indices, graph.indptr), shape=(n, n))
-    on_graph = sp.csr_matrix(mask.multiply(dist))
-    on_graph.sort_indices()
-    if on_graph.nnz != graph.nnz:  # pragma: no cover - guards the invariant above
-        raise RuntimeError("graph edge without a kNN distance")
-    return np.maximum(on_graph.data - 1.0, 0.0)
+    if missing:  # pragma: no cover - every graph edge comes from a kNN list
+        raise RuntimeError(f"{missing} graph edges have no kNN distance")
+    return out
 
 
 # ---------------------------------------------------------------- supervised
