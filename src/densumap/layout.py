@@ -1,6 +1,7 @@
 """The epoch driver: sampling schedule, learning-rate decay, DensMAP window."""
 import contextlib
 import logging
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
@@ -10,8 +11,8 @@ import numpy as np
 from ._kernels.density import vertex_terms
 from ._kernels.graph import shuffle_rows
 from ._kernels.rng import hash_keys
-from ._kernels.sgd import (NO_DENSITY, DensityTerms, EdgeSchedule, LevelSweep, SGDParams,
-                           sgd_epoch, sweep_part)
+from ._kernels.sgd import (NO_DENSITY, ROW_BLOCK, DensityTerms, EdgeSchedule, LevelSweep,
+                           SGDParams, sgd_blocks, sweep_part)
 from .density import correlation_state
 from .partition import (LOCALITY_MIN, bisect, dispatch_order, level_rows, locality_order,
                         n_levels_for)
@@ -110,34 +111,82 @@ def _sweep_epoch(pool, orders, pos, snapshot, sched, sweep, p, dens, row_keys, n
         sweep_part(pos, snapshot, sched, p, dens, row_keys, sweep, sweep.n_levels, 0, neg_inv)
         return
     for level in range(sweep.n_levels):
-        parts = iter(orders[level])
-        lock = threading.Lock()
-
-        def work(level=level, parts=parts, lock=lock):
-            while True:
-                with lock:
-                    q = next(parts, None)
-                if q is None:
-                    return
-                sweep_part(pos, snapshot, sched, p, dens, row_keys, sweep, level, q, neg_inv)
-
-        helpers = [pool.submit(work) for _ in range(pool.n_helpers)]
-        work()
-        for future in helpers:
-            future.result()
+        _share_out(pool, orders[level], lambda q, level=level: sweep_part(
+            pos, snapshot, sched, p, dens, row_keys, sweep, level, q, neg_inv))
     sweep_part(pos, snapshot, sched, p, dens, row_keys, sweep, sweep.n_levels, 0, neg_inv)
 
 
-def _sweep_pool(swept, stack):
-    """A pool of ``numba.get_num_threads()`` threads for the sweep (None for one)."""
+# Row blocks per task of a plain-UMAP epoch shared out to threads (2,048 rows).
+_TASK_BLOCKS = 8
+
+
+def _jacobi_epoch(pool, head, tail, sched, p, dens, row_keys, neg_tail, neg_inv):
+    """One plain-UMAP epoch (a Jacobi sweep), its row blocks shared out to ``pool``.
+
+    Every thread count runs the same compiled kernel (:func:`sgd_blocks`), and blocks
+    only write their own rows, so the result does not depend on the split.
+    """
+    n_blocks = (head.shape[0] + ROW_BLOCK - 1) // ROW_BLOCK
+    if pool is None:
+        sgd_blocks(0, n_blocks, head, tail, sched, p, dens, row_keys, neg_tail, neg_inv)
+        return
+    _share_out(pool, range(0, n_blocks, _TASK_BLOCKS), lambda b0: sgd_blocks(
+        b0, min(b0 + _TASK_BLOCKS, n_blocks), head, tail, sched, p, dens, row_keys,
+        neg_tail, neg_inv))
+
+
+def _share_out(pool, tasks, run):
+    """Call ``run(task)`` for every task, on ``pool``'s threads and the calling thread.
+
+    Threads take the next task as they become free (the kernels release the GIL) and
+    a thread with nothing left returns instead of spinning.
+    """
+    tasks = iter(tasks)
+    lock = threading.Lock()
+
+    def work():
+        while True:
+            with lock:
+                task = next(tasks, None)
+            if task is None:
+                return
+            run(task)
+
+    helpers = [pool.submit(work) for _ in range(pool.n_helpers)]
+    work()
+    for future in helpers:
+        future.result()
+
+
+def _epoch_pool(swept, output, stack):
+    """Threads for the epochs: None for one thread or a non-euclidean output space.
+
+    DensMAP's sweep gets ``numba.get_num_threads()`` threads. Plain UMAP's epochs get
+    twice that when it is every core this process may use: beside another busy program
+    the scheduler shares the cores out per thread, and a barrier at the end of every
+    epoch waited for the thread that had lost its core. Layout stage of 70,000
+    Fashion-MNIST images beside one busy loop: 14.5 s with 2 threads, 11.5 s with 4;
+    idle 7.9 s both (BENCHMARKS.md, busy machine). With fewer threads than cores (a
+    chosen ``n_jobs``), no more threads than that run.
+    """
     import numba
 
     threads = numba.get_num_threads()
-    if not swept or threads < 2:
+    if threads < 2 or (output is not None and not swept):
         return None
+    if not swept and threads >= _usable_cores():
+        threads *= 2
     pool = stack.enter_context(ThreadPoolExecutor(threads - 1, thread_name_prefix="densumap"))
     pool.n_helpers = threads - 1  # the calling thread works too
     return pool
+
+
+def _usable_cores():
+    """Cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
 
 
 # Points per block of the blocked negative sampling at dimension 1 (2**16 points of a
@@ -241,7 +290,7 @@ def optimize_layout(embedding, graph, params, seed, target=None, progress=None, 
                            int(np.log2(len(plan.bounds) - 1)))
     sched = make_schedule(graph, params.n_epochs, params.negative_sample_rate)
     with contextlib.ExitStack() as stack:
-        pool = _sweep_pool(swept, stack)
+        pool = _epoch_pool(swept, output, stack)
         _epochs(work, graph, sched, params, np.uint64(seed), target,
                 sweep if swept else None, row_keys, pool, progress, output)
     if perm is not None:
@@ -282,6 +331,6 @@ def _epochs(work, graph, sched, params, useed, target, sweep, row_keys, pool, pr
         elif output is not None:
             output.epoch(work, snapshot, sched, p, row_keys, negatives, neg_inv)
         else:
-            sgd_epoch(work, snapshot, sched, p, dens, row_keys, negatives, neg_inv)
+            _jacobi_epoch(pool, work, snapshot, sched, p, dens, row_keys, negatives, neg_inv)
         if progress is not None:
             progress()

@@ -328,6 +328,39 @@ def sgd_epoch(head, tail, sched, p, dens, row_keys, neg_tail, neg_inv):
                      neg_n, self_k, terms, dscale)
 
 
+@kernel(fastmath=FAST, error_model="numpy")
+def sgd_blocks(blk0, blk1, head, tail, sched, p, dens, row_keys, neg_tail, neg_inv):
+    """Row blocks ``blk0:blk1`` (of ``ROW_BLOCK`` rows) of :func:`sgd_epoch`'s Jacobi
+    sweep, on the calling thread; arguments as :func:`sgd_epoch`.
+
+    Blocks only read ``tail`` and ``neg_tail`` and write their own rows of ``head``,
+    so any split of the blocks among threads gives the same result. ``fit`` runs its
+    plain-UMAP epochs through this kernel from a pool of Python threads
+    (``densumap.layout``); one compiled kernel serves every thread count. Compiled with
+    numba's numpy error model, as :func:`sgd_epoch`'s loop body is: the same machine
+    arithmetic, so the same embeddings as :func:`sgd_epoch` (seeded digits SHA-1
+    compared), where Python's error model ran 1.7x slower and changed the last bits.
+    """
+    n_head = head.shape[0]
+    (indptr, indices, epochs_per_sample, next_sample, epochs_per_negative, next_negative,
+     a, b, gamma, alpha, attract_scale, epoch, seed, pool, skip_self, terms,
+     dscale, neg_blocks) = _unpack(sched, p, dens)
+    n = float(epoch)
+    dim = head.shape[1]
+    scratch = np.empty((5, max(dim, _NB)), dtype=np.float32)
+    for i in range(blk0 * _ROW_BLOCK, min(n_head, blk1 * _ROW_BLOCK)):
+        state = stream_start(seed, epoch, row_keys[i])
+        neg_lo, neg_n, self_k = _negative_block(i, epoch, seed, pool, neg_blocks, neg_inv,
+                                                skip_self)
+        _sgd_row(i, state, scratch, head, tail, neg_tail, indptr[i], indptr[i + 1],
+                 indices, epochs_per_sample, next_sample, epochs_per_negative,
+                 next_negative, a, b, gamma, alpha, attract_scale, False, n, neg_lo,
+                 neg_n, self_k, terms, dscale)
+
+
+ROW_BLOCK = _ROW_BLOCK
+
+
 class LevelSweep(NamedTuple):
     """Rows by level and part (``densumap.partition``), for :func:`sweep_part`.
 
