@@ -100,7 +100,9 @@ class UMAP(ValidationMixin, ModelOpsMixin, ClassNamePrefixFeaturesOutMixin, Tran
         any ``n_jobs``; unlike umap-learn, a seeded run still uses all threads.
     n_jobs : int, default=-1
         Threads for the compiled kernels; -1 means all, -2 all but one, and so
-        on; 0 is an error.
+        on; 0 is an error. With all cores, plain UMAP's epochs run on twice as
+        many threads, which keeps its share of a machine that another program
+        is using (the result is the same for any count).
     verbose : bool, default=False
         Log each stage with its time and show a progress bar over epochs.
     disconnection_distance : float, default=None
