@@ -40,12 +40,12 @@ def _check_anndata_args(args):
 
 
 def _read_h5ad(args):
-    from .datasets import _check_exists
+    from ._file_readers import check_exists
 
     with user_errors(args.input):
         import anndata
 
-        adata = anndata.read_h5ad(_check_exists(args.input))
+        adata = anndata.read_h5ad(check_exists(args.input))
     if args.color is not None and args.color not in adata.obs.columns:
         raise CLIError(f"--color {args.color!r} is not an .obs column of {args.input}; "
                        f"columns: {', '.join(map(str, adata.obs.columns)) or 'none'}.")
