@@ -6,12 +6,14 @@ results, the others are placed against the fitted embedding, or, with
 :mod:`densumap.transform`); ``inverse_transform``; ``update``
 (:mod:`densumap.update`); composition with ``+``, ``*`` and ``-``
 (:mod:`densumap.compose`). The estimator module keeps the parameters, ``fit`` and
-the public ``transform`` (which dispatches dask and on-disk input).
+the public ``transform`` (which dispatches dask and on-disk input). The SGD
+epochs of a layout (:meth:`ModelOpsMixin._optimise_layout`) are here too, shared
+by ``fit`` and composition.
 """
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from . import transform as transform_mod
+from . import layout, transform as transform_mod
 from ._runtime import epoch_progress, numba_threads, resolve_seed, stage, verbosity
 from .neighbors import DEFAULT_DISCONNECTION, canonical_metric, query_neighbors
 
@@ -68,6 +70,30 @@ class ModelOpsMixin:
                         self._output_space())
                 finally:
                     close()
+
+    def _optimise_layout(self, emb, lgraph, seed, target, output):
+        """SGD of ``emb`` (in place) over the layout graph ``lgraph``, ``n_epochs_`` epochs.
+
+        With this model's ``a_``, ``b_`` and layout parameters; the DensMAP term
+        pulls toward ``target`` (a :class:`densumap.density.DensityTarget`) only
+        when ``densmap`` is set. The last stage of ``fit``, and of the layout of a
+        composed model (:mod:`densumap.compose`).
+        """
+        params = layout.LayoutParams(
+            n_epochs=self.n_epochs_, a=self.a_, b=self.b_, learning_rate=self.learning_rate,
+            repulsion_strength=self.repulsion_strength,
+            negative_sample_rate=self.negative_sample_rate,
+            dens_lambda=self.dens_lambda if self.densmap else 0.0,
+            dens_frac=self.dens_frac if self.densmap else 0.0,
+            dens_var_shift=self.dens_var_shift,
+        )
+        progress, close = epoch_progress(self.verbose, self.n_epochs_, tqdm_kwds=self.tqdm_kwds)
+        with stage("optimisation"):
+            try:
+                layout.optimize_layout(emb, lgraph, params, seed,
+                                       target if self.densmap else None, progress, output)
+            finally:
+                close()
 
     def _training_matches(self, X, metric):
         """The fitted row identical to each row of ``X``, or -1 (``transform`` docstring)."""

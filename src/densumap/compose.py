@@ -52,7 +52,7 @@ from sklearn.exceptions import NotFittedError
 
 from . import graph as graph_mod, layout, output_metric as om_mod
 from ._kernels import density as _kd
-from ._runtime import epoch_progress, numba_threads, resolve_seed, stage, verbosity
+from ._runtime import numba_threads, resolve_seed, stage, verbosity
 from .density import DensityTarget
 from .init import initial_layout
 
@@ -341,25 +341,11 @@ def _lay_out(result, density):
                            float(density[active].std()) if active.any() else 0.0)
     seed = resolve_seed(result.random_state)
     output = result._output_space()  # the operands' space (_check_operands)
-    params = layout.LayoutParams(
-        n_epochs=n_epochs, a=result.a_, b=result.b_, learning_rate=result.learning_rate,
-        repulsion_strength=result.repulsion_strength,
-        negative_sample_rate=result.negative_sample_rate,
-        dens_lambda=result.dens_lambda if result.densmap else 0.0,
-        dens_frac=result.dens_frac if result.densmap else 0.0,
-        dens_var_shift=result.dens_var_shift,
-    )
     with numba_threads(result.n_jobs), verbosity(result.verbose):
         with stage("initialisation"):
             emb = initial_layout("spectral", graph, None, result.n_components,
                                  np.random.default_rng(seed), seed)
-        progress, close = epoch_progress(result.verbose, n_epochs, tqdm_kwds=result.tqdm_kwds)
-        with stage("optimisation"):
-            try:
-                layout.optimize_layout(emb, lgraph, params, seed,
-                                       target if result.densmap else None, progress, output)
-            finally:
-                close()
+        result._optimise_layout(emb, lgraph, seed, target, output)
     result.embedding_ = om_mod.canonical(output, emb)
     if result.output_dens:
         result.rad_orig_ = density.copy()

@@ -8,11 +8,11 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from . import _blocks, density, graph as graph_mod, layout, output_metric as om_mod
+from . import _blocks, density, graph as graph_mod, output_metric as om_mod
 from . import transform as transform_mod
 from ._input import check_distance_scale
 from ._model_ops import ModelOpsMixin
-from ._runtime import epoch_progress, numba_threads, resolve_seed, stage, verbosity
+from ._runtime import numba_threads, resolve_seed, stage, verbosity
 from ._validation import PARAMETER_CONSTRAINTS, ValidationMixin
 from .init import initial_layout
 from .layout import default_n_epochs
@@ -471,21 +471,7 @@ default=(None, None, None)
         with stage("initialisation"):
             emb = initial_layout(init, self.graph_, None if metric == "precomputed" else X,
                                  self.n_components, rng, seed)
-        params = layout.LayoutParams(
-            n_epochs=self.n_epochs_, a=self.a_, b=self.b_, learning_rate=self.learning_rate,
-            repulsion_strength=self.repulsion_strength,
-            negative_sample_rate=self.negative_sample_rate,
-            dens_lambda=self.dens_lambda if self.densmap else 0.0,
-            dens_frac=self.dens_frac if self.densmap else 0.0,
-            dens_var_shift=self.dens_var_shift,
-        )
-        progress, close = epoch_progress(self.verbose, self.n_epochs_, tqdm_kwds=self.tqdm_kwds)
-        with stage("optimisation"):
-            try:
-                layout.optimize_layout(emb, lgraph, params, seed,
-                                       target if self.densmap else None, progress, output)
-            finally:
-                close()
+        self._optimise_layout(emb, lgraph, seed, target, output)
         self.embedding_ = om_mod.canonical(output, emb)
         if self.output_dens:
             self.rad_orig_ = target.log_radii

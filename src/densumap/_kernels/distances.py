@@ -2,14 +2,15 @@
 
 Each query row is handled by one thread: it computes its distance to every
 training row in a fixed order and keeps the ``k`` smallest in a sorted array by
-insertion (ties go to the lower training index, as a stable sort would).  A row's
-answer therefore depends only on that row and the training data, never on the
-other query rows or on the thread count.  Memory is ``O(n_new * k)``.
+insertion (:mod:`.topk`; ties go to the lower training index, as a stable sort
+would).  A row's answer therefore depends only on that row and the training data,
+never on the other query rows or on the thread count.  Memory is ``O(n_new * k)``.
 """
 import numpy as np
 from numba import prange
 
 from ._config import FAST, kernel
+from .topk import EMPTY, keep_smallest
 
 # Metric codes shared with densumap.neighbors.
 EUCLIDEAN = 0
@@ -18,9 +19,6 @@ CHEBYSHEV = 2
 MINKOWSKI = 3
 COSINE = 4
 CORRELATION = 5
-
-# Distance of an empty top-k slot: finite, so that no kernel relies on infinities.
-_EMPTY = np.finfo(np.float64).max
 
 
 @kernel(fastmath=FAST)
@@ -106,20 +104,12 @@ def query_knn(X_new, X_train, k, code, p, new_means, new_norms, train_means, tra
     indices = np.empty((n_new, k), dtype=np.int32)
     distances = np.empty((n_new, k), dtype=np.float32)
     for i in prange(n_new):
-        top_d = np.full(k, _EMPTY)
+        top_d = np.full(k, EMPTY)
         top_i = np.full(k, -1, dtype=np.int64)
         for j in range(n_train):
             d = _pair(X_new[i], X_train[j], code, p, new_norms[i], train_norms[j],
                       new_means[i], train_means[j])
-            # Strict comparisons keep the lower index first among equal distances.
-            if d < top_d[k - 1]:
-                pos = k - 1
-                while pos > 0 and top_d[pos - 1] > d:
-                    top_d[pos] = top_d[pos - 1]
-                    top_i[pos] = top_i[pos - 1]
-                    pos -= 1
-                top_d[pos] = d
-                top_i[pos] = j
+            keep_smallest(top_d, top_i, d, j)
         for c in range(k):
             indices[i, c] = top_i[c]
             distances[i, c] = top_d[c]

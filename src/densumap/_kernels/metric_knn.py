@@ -2,18 +2,16 @@
 
 Each query row is handled by one thread, which measures its distance to every
 reference row in index order and keeps the ``k`` smallest in a sorted array by
-insertion (ties go to the lower reference index, as a stable sort would). A row's
-answer depends only on that row and the reference rows, never on the other query
-rows nor on the thread count.
+insertion (:mod:`.topk`; ties go to the lower reference index, as a stable sort
+would). A row's answer depends only on that row and the reference rows, never on
+the other query rows nor on the thread count.
 """
 import numpy as np
 from numba import prange
 
 from ._config import kernel
 from .metric_rows import n_rows, row_distance
-
-# Distance of an empty slot: finite, so that no comparison relies on infinities.
-_EMPTY = np.finfo(np.float64).max
+from .topk import EMPTY, keep_smallest
 
 
 @kernel(parallel=True)
@@ -39,20 +37,11 @@ def exact_knn(Q, R, k, metric):
     n_q = n_rows(Q)
     n_r = n_rows(R)
     indices = np.full((n_q, k), -1, dtype=np.int32)
-    distances = np.full((n_q, k), _EMPTY, dtype=np.float64)
+    distances = np.full((n_q, k), EMPTY, dtype=np.float64)
     for i in prange(n_q):
         top_d = distances[i]
         top_i = indices[i]
         for j in range(n_r):
             d = row_distance(Q, i, R, j, metric)
-            # Strict comparisons keep the lower index first among equal distances; a
-            # NaN distance fails them and is never kept.
-            if d < top_d[k - 1]:
-                pos = k - 1
-                while pos > 0 and top_d[pos - 1] > d:
-                    top_d[pos] = top_d[pos - 1]
-                    top_i[pos] = top_i[pos - 1]
-                    pos -= 1
-                top_d[pos] = d
-                top_i[pos] = j
+            keep_smallest(top_d, top_i, d, j)
     return indices, distances

@@ -18,9 +18,11 @@ one standalone HTML file that opens with no network.
 ``plt`` is ``matplotlib.pyplot``, imported on first use, so ``umap.plot.plt``
 code runs and ``import densumap.plot`` imports neither matplotlib nor Bokeh.
 """
+from ._connectivity import connectivity
+from ._density import density
 from ._diagnostics import diagnostic, nearest_neighbour_distribution
 from ._interactive import interactive, output_file, output_notebook, save_html
-from ._static import connectivity, density, points, show
+from ._static import points, show
 from ._themes import _THEMES
 
 __all__ = [
