@@ -1,7 +1,6 @@
 """The epoch driver: sampling schedule, learning-rate decay, DensMAP window."""
 import contextlib
 import logging
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
@@ -166,27 +165,22 @@ def _epoch_pool(swept, output, stack):
     the scheduler shares the cores out per thread, and a barrier at the end of every
     epoch waited for the thread that had lost its core. Layout stage of 70,000
     Fashion-MNIST images beside one busy loop: 14.5 s with 2 threads, 11.5 s with 4;
-    idle 7.9 s both (BENCHMARKS.md, busy machine). With fewer threads than cores (a
-    chosen ``n_jobs``), no more threads than that run.
+    idle 7.9 s both (BENCHMARKS.md, busy machine). "Every core" is numba's pool
+    (``NUMBA_NUM_THREADS``, which numba sets to the usable cores), as for ``n_jobs=-1``
+    in :func:`densumap._runtime.numba_threads`; with a chosen ``n_jobs`` below it, no
+    more threads than that run.
     """
     import numba
 
     threads = numba.get_num_threads()
     if threads < 2 or (output is not None and not swept):
         return None
-    if not swept and threads >= _usable_cores():
+    if not swept and threads >= numba.config.NUMBA_NUM_THREADS:  # n_jobs means "all"
         threads *= 2
     pool = stack.enter_context(ThreadPoolExecutor(threads - 1, thread_name_prefix="densumap"))
     pool.n_helpers = threads - 1  # the calling thread works too
     return pool
 
-
-def _usable_cores():
-    """Cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
 
 
 # Points per block of the blocked negative sampling at dimension 1 (2**16 points of a
