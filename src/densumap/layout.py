@@ -1,8 +1,6 @@
 """The epoch driver: sampling schedule, learning-rate decay, DensMAP window."""
 import contextlib
 import logging
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import numpy as np
@@ -10,6 +8,7 @@ import numpy as np
 from ._kernels.density import vertex_terms
 from ._kernels.graph import shuffle_rows
 from ._kernels.rng import hash_keys
+from ._threads import pool_threads, share_out, task_pool
 from ._kernels.sgd import (NO_DENSITY, ROW_BLOCK, DensityTerms, EdgeSchedule, LevelSweep,
                            SGDParams, sgd_blocks, sweep_part)
 from .density import correlation_state
@@ -110,7 +109,7 @@ def _sweep_epoch(pool, orders, pos, snapshot, sched, sweep, p, dens, row_keys, n
         sweep_part(pos, snapshot, sched, p, dens, row_keys, sweep, sweep.n_levels, 0, neg_inv)
         return
     for level in range(sweep.n_levels):
-        _share_out(pool, orders[level], lambda q, level=level: sweep_part(
+        share_out(pool, orders[level], lambda q, _, level=level: sweep_part(
             pos, snapshot, sched, p, dens, row_keys, sweep, level, q, neg_inv))
     sweep_part(pos, snapshot, sched, p, dens, row_keys, sweep, sweep.n_levels, 0, neg_inv)
 
@@ -129,58 +128,21 @@ def _jacobi_epoch(pool, head, tail, sched, p, dens, row_keys, neg_tail, neg_inv)
     if pool is None:
         sgd_blocks(0, n_blocks, head, tail, sched, p, dens, row_keys, neg_tail, neg_inv)
         return
-    _share_out(pool, range(0, n_blocks, _TASK_BLOCKS), lambda b0: sgd_blocks(
+    share_out(pool, range(0, n_blocks, _TASK_BLOCKS), lambda b0, _: sgd_blocks(
         b0, min(b0 + _TASK_BLOCKS, n_blocks), head, tail, sched, p, dens, row_keys,
         neg_tail, neg_inv))
-
-
-def _share_out(pool, tasks, run):
-    """Call ``run(task)`` for every task, on ``pool``'s threads and the calling thread.
-
-    Threads take the next task as they become free (the kernels release the GIL) and
-    a thread with nothing left returns instead of spinning.
-    """
-    tasks = iter(tasks)
-    lock = threading.Lock()
-
-    def work():
-        while True:
-            with lock:
-                task = next(tasks, None)
-            if task is None:
-                return
-            run(task)
-
-    helpers = [pool.submit(work) for _ in range(pool.n_helpers)]
-    work()
-    for future in helpers:
-        future.result()
 
 
 def _epoch_pool(swept, output, stack):
     """Threads for the epochs: None for one thread or a non-euclidean output space.
 
-    DensMAP's sweep gets ``numba.get_num_threads()`` threads. Plain UMAP's epochs get
-    twice that when it is every core this process may use: beside another busy program
-    the scheduler shares the cores out per thread, and a barrier at the end of every
-    epoch waited for the thread that had lost its core. Layout stage of 70,000
-    Fashion-MNIST images beside one busy loop: 14.5 s with 2 threads, 11.5 s with 4;
-    idle 7.9 s both (BENCHMARKS.md, busy machine). "Every core" is numba's pool
-    (``NUMBA_NUM_THREADS``, which numba sets to the usable cores), as for ``n_jobs=-1``
-    in :func:`densumap._runtime.numba_threads`; with a chosen ``n_jobs`` below it, no
-    more threads than that run.
+    DensMAP's sweep gets ``numba.get_num_threads()`` threads; plain UMAP's epochs get
+    twice that when it is every core this process may use (:func:`_threads.pool_threads`:
+    a barrier at the end of every epoch waited for the thread that had lost its core).
     """
-    import numba
-
-    threads = numba.get_num_threads()
-    if threads < 2 or (output is not None and not swept):
+    if output is not None and not swept:
         return None
-    if not swept and threads >= numba.config.NUMBA_NUM_THREADS:  # n_jobs means "all"
-        threads *= 2
-    pool = stack.enter_context(ThreadPoolExecutor(threads - 1, thread_name_prefix="densumap"))
-    pool.n_helpers = threads - 1  # the calling thread works too
-    return pool
-
+    return task_pool(pool_threads(oversubscribe=not swept), stack)
 
 
 # Points per block of the blocked negative sampling at dimension 1 (2**16 points of a

@@ -2,18 +2,22 @@
 
 The result depends only on ``(X, n_neighbors, metric, metric_kwds, random_state)`` and the
 three size parameters, never on the number of numba threads or on their scheduling (see
-:mod:`densumap._kernels.nndescent` for how). The kernels use all threads.
+:mod:`densumap._kernels.nndescent` for how). The serial kernels run on ranges of the work
+shared out to a pool of Python threads (:mod:`densumap._threads`): twice
+``numba.get_num_threads()`` when that is every core, so that on a busy machine no
+thread waits at a barrier for one that has lost its core.
 """
+import contextlib
 import logging
 import math
 import numbers
 from typing import NamedTuple
 
-import numba
 import numpy as np
 from sklearn.utils import check_random_state
 
 from ._kernels import nndescent as _k
+from ._threads import n_slots, pool_threads, share_out, task_pool
 
 logger = logging.getLogger("densumap")
 
@@ -29,6 +33,13 @@ _DELTA = 0.02
 # thread count.
 _OFFER_BUDGET = 1 << 20
 _TARGET_BLOCKS = 256
+# Work per task shared out to the threads: hubs of a join round, target blocks of its
+# offers, rows of the candidate lists, tree nodes, and row blocks of the final distances.
+_HUB_TASK = 64
+_BLOCK_TASK = 16
+_CANDIDATE_TASK = 4096
+_NODE_TASK = 1
+_FINAL_TASK = 8
 # The search runs on uint16 codes when rows have at least this many coordinates (below,
 # memory traffic is not what limits it) and the quantisation step is at most this
 # fraction of the root-mean-square spread of the coordinates.
@@ -134,11 +145,15 @@ def approximate_knn(X, n_neighbors, metric="euclidean", metric_kwds=None, random
         return indices, distances
     row_shift, row_scale = _row_transform(X, search.output_metric)
     data = _search_array(X, row_shift, row_scale, search.output_metric)
-    heap_idx, visit_order = _search_graph(data, search)
-    del data
-    X32, X64, is_f32 = _dtype_pair(X, np.float32, np.float64)
-    _k.finalize(X32, X64, not is_f32, search.output_metric, search.p, row_shift, row_scale,
-                visit_order, heap_idx, indices, distances)
+    with contextlib.ExitStack() as stack:
+        pool = task_pool(pool_threads(), stack)
+        heap_idx, visit_order = _search_graph(data, search, pool)
+        del data
+        X32, X64, is_f32 = _dtype_pair(X, np.float32, np.float64)
+        n_blocks = -(-n // _k.ROW_BLOCK)
+        share_out(pool, range(0, n_blocks, _FINAL_TASK), lambda b0, _: _k.finalize(
+            b0, min(b0 + _FINAL_TASK, n_blocks), X32, X64, not is_f32, search.output_metric,
+            search.p, row_shift, row_scale, visit_order, heap_idx, indices, distances))
     return indices, distances
 
 
@@ -294,8 +309,9 @@ def _search_array(X, row_shift, row_scale, output_metric):
     return data
 
 
-def _search_graph(search_array, s):
-    """Run trees + NN-descent on the search array (float32 or uint16 rows).
+def _search_graph(search_array, s, pool):
+    """Run trees + NN-descent on the search array (float32 or uint16 rows), the work
+    shared out to ``pool`` (None: this thread).
 
     Returns the heap indices, shape (n, K), and the leaf order of the first tree, in which
     consecutive points are close (the order in which rows are best visited).
@@ -309,96 +325,173 @@ def _search_graph(search_array, s):
 
     # Trees are split over the whole array down to nodes of `node_size` points, whose
     # rows fit a thread's scratch; each such node is then split and its leaves joined
-    # from cache. The scratch (indexed by numba's thread id, below the size of its thread
-    # pool) also serves the local joins; it never influences the result.
+    # from cache. The scratch (one per thread of the pool) also serves the local joins;
+    # it never influences the result.
     cap = s.max_candidates
     node_size = max(s.leaf_size, 2 * cap, _SCRATCH_BYTES // (4 * dim))
-    n_threads = numba.config.NUMBA_NUM_THREADS
-    rows = np.empty((n_threads, node_size, dim), dtype=np.float32)
-    orders = np.empty((s.n_trees, n), dtype=np.int32)
-    node_starts = np.empty((s.n_trees, n + 1), dtype=np.int64)
-    n_nodes = np.empty(s.n_trees, dtype=np.int64)
-    _k.build_forest(data32, data16, is_float, dim, s.seed, node_size, orders, node_starts,
-                    n_nodes)
-    for t in range(s.n_trees):
-        _k.finish_tree(data32, data16, is_float, dim, s.search_metric, s.p, s.seed, t,
-                       s.leaf_size, orders[t], node_starts[t], n_nodes[t], heap_idx,
-                       heap_dist, heap_flag, rows)
+    rows = np.empty((n_slots(pool), node_size, dim), dtype=np.float32)
+    heaps = (heap_idx, heap_dist, heap_flag)
+    visit_order = _plant_forest(data32, data16, is_float, s, node_size, heaps, rows, pool)
     _k.fill_random(data32, data16, is_float, dim, s.search_metric, s.p, s.seed, heap_idx,
                    heap_dist, heap_flag)
-    visit_order = orders[0].copy()
-    del orders, node_starts
-    heaps = (heap_idx, heap_dist, heap_flag)
+    search = _Descent(data32, data16, is_float, s, visit_order, pool)
     if not (s.search_metric == _k.SQEUCLIDEAN and n > _PROBE_MIN_ROWS and s.n_iters > 0):
-        _descend(data32, data16, is_float, s, cap, visit_order, heaps, rows, 0)
+        _descend(search, cap, heaps, rows, 0)
         return heap_idx, visit_order
     # The trees' graph already tells hard data apart: its recall was 0.54 and 0.62 on
     # Fashion-MNIST (70,000 x 784, and the 200,000-row augmented set), whose first descent
     # then reached 0.98-0.99, against 0.11 on a 200,000-point 50-dimensional mixture, whose
     # first descent stopped at 0.66. Below _FOREST_HARD the first descent is skipped.
-    forest_recall = _probe_recall(data32, data16, is_float, s, heaps)
+    forest_recall = _probe_recall(search, heaps)
     logger.info("kNN: trees' graph recall@%d %.3f (%d probe rows)", s.heap_size,
                 forest_recall, _PROBE_ROWS)
     if forest_recall < _FOREST_HARD and _MAX_WIDENINGS > 0:
-        return _widen_until_recalled(data32, data16, is_float, s, visit_order, heaps, heaps,
-                                     rows, 0, hard=True)[0], visit_order
+        return _widen_until_recalled(search, heaps, heaps, rows, 0, hard=True)[0], visit_order
     forest = tuple(h.copy() for h in heaps)  # for a wider second descent, if needed
-    rounds = _descend(data32, data16, is_float, s, cap, visit_order, heaps, rows, 0)
-    heaps = _widen_until_recalled(data32, data16, is_float, s, visit_order, heaps, forest,
-                                  rows, rounds)
+    rounds = _descend(search, cap, heaps, rows, 0)
+    heaps = _widen_until_recalled(search, heaps, forest, rows, rounds)
     return heaps[0], visit_order
 
 
-def _descend(data32, data16, is_float, s, cap, visit_order, heaps, rows, first_round):
+def _plant_forest(data32, data16, is_float, s, node_size, heaps, rows, pool):
+    """Build the random-projection trees and offer every pair of each leaf to the heaps;
+    return the leaf order of the first tree.
+
+    Each tree is split over the whole array down to nodes of ``node_size`` points
+    (one task per tree), then its nodes are split further and their leaves joined, one
+    task per node, from the thread's scratch ``rows``.
+    """
+    n_trees = s.n_trees
+    n, dim = (data32 if is_float else data16).shape
+    orders = np.empty((n_trees, n), dtype=np.int32)
+    node_starts = np.empty((n_trees, n + 1), dtype=np.int64)
+    n_nodes = np.empty(n_trees, dtype=np.int64)
+
+    def split(t, _):
+        n_nodes[t] = _k.split_top(data32, data16, is_float, dim, s.seed, t, node_size,
+                                  orders[t], node_starts[t])
+
+    share_out(pool, range(n_trees), split)
+    for t in range(n_trees):
+        share_out(pool, range(0, n_nodes[t], _NODE_TASK), lambda v0, slot, t=t: _k.finish_nodes(
+            v0, min(v0 + _NODE_TASK, n_nodes[t]), data32, data16, is_float, dim,
+            s.search_metric, s.p, s.seed, t, s.leaf_size, orders[t], node_starts[t], *heaps,
+            rows[slot]))
+    return orders[0].copy()
+
+
+class _Descent(NamedTuple):
+    """What every descent round reads: the search array, the options, the order in
+    which hubs are visited and the pool the work is shared out to."""
+
+    data32: np.ndarray
+    data16: np.ndarray
+    is_float: bool
+    s: _Search
+    visit_order: np.ndarray
+    pool: object
+
+
+def _descend(search, cap, heaps, rows, first_round):
     """NN-descent rounds with candidate lists of ``cap`` entries, until a round changes
     fewer than ``_DELTA`` of the entries or ``s.n_iters`` rounds ran; return the number
     of the next round (rounds are numbered across calls, so each draws its own sample)."""
+    s, pool = search.s, search.pool
     heap_idx, heap_dist, heap_flag = heaps
     n, K = heap_idx.shape
-    n_threads = rows.shape[0]
     rev_starts = np.empty(n + 1, dtype=np.int64)
     rev_sources = np.empty(n * K, dtype=np.int32)
     rev_flags = np.empty(n * K, dtype=np.uint8)
-    new_cand = np.empty((n, cap), dtype=np.int32)
-    old_cand = np.empty((n, cap), dtype=np.int32)
-    n_new = np.empty(n, dtype=np.int64)
-    n_old = np.empty(n, dtype=np.int64)
-    ids = np.empty((n_threads, 2 * cap), dtype=np.int32)
-    thresholds = np.empty((n_threads, 2 * cap), dtype=np.float64)
+    cand = (np.empty((n, cap), dtype=np.int32), np.empty((n, cap), dtype=np.int32),
+            np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64))
+    scratch = (rows, np.empty((rows.shape[0], 2 * cap), dtype=np.int32),
+               np.empty((rows.shape[0], 2 * cap), dtype=np.float64))
     # Offer buffers of the join rounds, allocated once: (target, source, distance) as
-    # written, then as bucketed by target.
+    # written, then as bucketed by target. Reused across rounds so that their pages are
+    # faulted in once.
     size = min(_OFFER_BUDGET, n * (3 * cap * cap))
     offers = tuple(np.empty(size, dtype=dtype)
                    for dtype in (np.int32, np.int32, np.float32) * 2)
     round_ = first_round
     for _ in range(s.n_iters):
         _k.reverse_edges(heap_idx, heap_flag, rev_starts, rev_sources, rev_flags)
-        _k.build_candidates(heap_idx, heap_flag, rev_starts, rev_sources, rev_flags, s.seed,
-                            round_, new_cand, old_cand, n_new, n_old)
-        changed = _k.join_round(data32, data16, is_float, s.search_metric, s.p, visit_order,
-                                _TARGET_BLOCKS, new_cand, old_cand, n_new, n_old, heap_idx,
-                                heap_dist, heap_flag, rows, ids, thresholds, *offers)
+        share_out(pool, range(0, n, _CANDIDATE_TASK), lambda u0, _, r=round_: (
+            _k.build_candidates(u0, min(u0 + _CANDIDATE_TASK, n), heap_idx, heap_flag,
+                                rev_starts, rev_sources, rev_flags, s.seed, r, *cand)))
+        changed = _join_round(search, cand, heaps, scratch, offers)
         round_ += 1
         if changed < _DELTA * n * K:
             break
     return round_
 
 
-def _probe_recall(data32, data16, is_float, s, heaps):
+def _join_round(search, cand, heaps, scratch, offers):
+    """One NN-descent round: the local join of every hub, offers buffered and applied;
+    returns the number of heap entries that changed.
+
+    Hubs are taken in ``visit_order`` (a tree's leaf order, so that consecutive hubs
+    share candidates still in cache), in chunks of consecutive hubs whose offers fit the
+    offer buffers (:func:`_k.plan_chunks`; the chunks never depend on the threads). For a
+    chunk, every hub writes the offers of its pairs that can beat the current worst
+    distance of their target row while heaps are only read (:func:`_k.join_hubs`); the
+    offers are then bucketed by blocks of target rows (a serial counting sort,
+    :func:`_k.bucket_offers`) and applied block by block, so no row has two writers
+    (:func:`_k.apply_offers`).
+
+    A row ends the round as the ``K`` smallest ``(distance, index)`` of its old entries
+    and of every pair offered to it; offers skipped or cut short could not have entered.
+    """
+    data32, data16, is_float, s, visit_order, pool = search
+    new_cand, old_cand, n_new, n_old = cand
+    heap_idx, heap_dist, heap_flag = heaps
+    rows, ids, thresholds = scratch
+    out_target, out_source, out_dist, sorted_target, sorted_source, sorted_dist = offers
+    n = heap_idx.shape[0]
+    offsets = np.empty(n + 1, dtype=np.int64)
+    chunk_ends = np.empty(n, dtype=np.int64)
+    n_chunks = _k.plan_chunks(visit_order, n_new, n_old, out_target.shape[0], offsets,
+                              chunk_ends)
+    roots = heap_dist[:, 0].copy()
+    n_out = np.empty(n, dtype=np.int64)
+    block_width = -(-n // _TARGET_BLOCKS)
+    block_start = np.empty(_TARGET_BLOCKS + 1, dtype=np.int64)
+    lo = 0
+    for hi in chunk_ends[:n_chunks].tolist():
+        base = int(offsets[lo])
+
+        def join(a0, slot, hi=hi, base=base):
+            _k.join_hubs(a0, min(a0 + _HUB_TASK, hi), base, data32, data16, is_float,
+                         s.search_metric, s.p, visit_order, new_cand, old_cand, n_new, n_old,
+                         roots, rows[slot], ids[slot], thresholds[slot], offsets, out_target,
+                         out_source, out_dist, n_out)
+
+        share_out(pool, range(lo, hi, _HUB_TASK), join)
+        _k.bucket_offers(lo, hi, base, offsets, n_out, block_width, out_target, out_source,
+                         out_dist, block_start, sorted_target, sorted_source, sorted_dist)
+        share_out(pool, range(0, _TARGET_BLOCKS, _BLOCK_TASK), lambda b0, _: _k.apply_offers(
+            b0, min(b0 + _BLOCK_TASK, _TARGET_BLOCKS), block_start, sorted_target,
+            sorted_source, sorted_dist, heap_idx, heap_dist, heap_flag, roots))
+        lo = hi
+    return _k.settle_flags(heap_flag)
+
+
+def _probe_recall(search, heaps):
     """Estimated recall of the heaps: the share of the exact ``heap_size`` nearest rows of
     ``_PROBE_ROWS`` rows (drawn from the seed) that their heaps hold."""
+    data32, data16, is_float, s, _, pool = search
     heap_idx, heap_dist, _ = heaps
     n = heap_idx.shape[0]
     queries = np.sort(np.random.default_rng(s.seed).choice(n, _PROBE_ROWS, replace=False))
     hits = np.zeros(_PROBE_ROWS, dtype=np.int64)
     n_out = s.heap_size - 1
-    _k.probe_hits(data32, data16, is_float, s.search_metric, s.p, queries.astype(np.int64),
-                  heap_idx, heap_dist, n_out, hits)
+    queries = queries.astype(np.int64)
+    share_out(pool, range(_PROBE_ROWS), lambda t, _: _k.probe_hits(
+        t, t + 1, data32, data16, is_float, s.search_metric, s.p, queries, heap_idx, heap_dist,
+        n_out, hits))
     return float(hits.sum()) / (_PROBE_ROWS * n_out)
 
 
-def _widen_until_recalled(data32, data16, is_float, s, visit_order, heaps, forest, rows,
-                          rounds, hard=False):
+def _widen_until_recalled(search, heaps, forest, rows, rounds, hard=False):
     """Descend again from the forest's graph, with wider heaps and candidate lists, while
     the probe's recall is below target; return the heaps to report from.
 
@@ -413,9 +506,9 @@ def _widen_until_recalled(data32, data16, is_float, s, visit_order, heaps, fores
         if hard and step == 1:
             recall = -1.0
         else:
-            recall = _probe_recall(data32, data16, is_float, s, heaps)
+            recall = _probe_recall(search, heaps)
             logger.info("kNN: estimated recall@%d %.3f (%d probe rows, heaps of %d)",
-                        s.heap_size, recall, _PROBE_ROWS, heaps[0].shape[1])
+                        search.s.heap_size, recall, _PROBE_ROWS, heaps[0].shape[1])
         if recall >= _TARGET_RECALL or step > _MAX_WIDENINGS:
             return heaps
         n, K = forest[0].shape
@@ -426,6 +519,5 @@ def _widen_until_recalled(data32, data16, is_float, s, visit_order, heaps, fores
         if rows.shape[1] < 2 * _WIDE_CANDIDATES:  # the join's scratch holds two lists
             rows = np.empty((rows.shape[0], 2 * _WIDE_CANDIDATES, rows.shape[2]),
                             dtype=np.float32)
-        rounds = _descend(data32, data16, is_float, s, _WIDE_CANDIDATES, visit_order, heaps,
-                          rows, rounds)
+        rounds = _descend(search, _WIDE_CANDIDATES, heaps, rows, rounds)
     return heaps

@@ -14,6 +14,11 @@ result depends only on ``(data, k, metric, seed)`` and never on the thread count
   it was at the start of the round, its pairs are measured hub by hub while no heap is
   written, and the resulting offers are applied afterwards by owners of target rows.
 
+The kernels are serial and work on a range (of rows, tree nodes, hubs, target blocks):
+the driver shares the ranges out to a pool of Python threads (:mod:`densumap._threads`),
+so that a thread that loses its core to another program delays one range, not a fixed
+share of every parallel loop.
+
 The search runs on a *search array*: float32 rows, or uint16 rows quantised on one global
 step (see :func:`quantize_rows`); arithmetic is float32 either way. Kernels receive it as
 a pair ``(data32, data16)``, the real array and a (1, 1) placeholder of the other dtype,
@@ -37,14 +42,16 @@ final exact distances) and :mod:`.probe` (the recall probe). This package re-exp
 """
 from .common import (CHEBYSHEV, CORRELATION, COSINE, EMPTY, MANHATTAN, MINKOWSKI,
                      QUANT_LEVELS, SQEUCLIDEAN, hash4)
-from .descent import build_candidates, finalize, join_round, reverse_edges
+from .descent import (apply_offers, bucket_offers, build_candidates, finalize, join_hubs,
+                      plan_chunks, reverse_edges, settle_flags)
 from .distances import exact_distance
 from .probe import probe_hits, widen_heaps
-from .rows import column_stats, quantize_rows, row_moments, scale_rows
-from .trees import build_forest, fill_random, finish_tree
+from .rows import ROW_BLOCK, column_stats, quantize_rows, row_moments, scale_rows
+from .trees import fill_random, finish_nodes, split_top
 
 __all__ = ["CHEBYSHEV", "CORRELATION", "COSINE", "EMPTY", "MANHATTAN", "MINKOWSKI",
-           "QUANT_LEVELS", "SQEUCLIDEAN", "build_candidates", "build_forest",
-           "column_stats", "exact_distance", "fill_random", "finalize", "finish_tree",
-           "hash4", "join_round", "probe_hits", "quantize_rows", "reverse_edges", "row_moments",
-           "scale_rows", "widen_heaps"]
+           "QUANT_LEVELS", "ROW_BLOCK", "SQEUCLIDEAN", "apply_offers", "bucket_offers", "build_candidates",
+           "column_stats", "exact_distance", "fill_random", "finalize", "finish_nodes",
+           "hash4", "join_hubs", "plan_chunks", "probe_hits", "quantize_rows",
+           "reverse_edges", "row_moments", "scale_rows", "settle_flags", "split_top",
+           "widen_heaps"]

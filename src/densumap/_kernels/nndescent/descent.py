@@ -1,10 +1,9 @@
 """NN-descent rounds.
 
-Reverse edges, candidate lists, the Jacobi-style join round and the exact distances of
-the final graph.
+Reverse edges, candidate lists, the stages of the Jacobi-style join round and the exact
+distances of the final graph.
 """
 import numpy as np
-from numba import get_thread_id, prange
 
 from .._config import kernel
 from .common import _ROUND_STREAM, hash4
@@ -41,23 +40,30 @@ def reverse_edges(heap_idx, heap_flag, starts, sources, flags):
                 fill[u] += 1
 
 
-@kernel(parallel=True)
-def build_candidates(heap_idx, heap_flag, rev_starts, rev_sources, rev_flags, seed, round_,
-                     new_cand, old_cand, n_new_out, n_old_out):
-    """Per point, sample at most ``cap`` new and ``cap`` old neighbours (forward or reverse).
+# The kernels below run on a range of rows, hubs or target blocks each: the driver
+# (:mod:`densumap.nndescent`) shares the ranges out to a pool of Python threads
+# (:mod:`densumap._threads`). They are serial and compiled with numba's numpy error
+# model (no zero test before divisions), as the bodies of parallel loops are.
+
+
+@kernel(error_model="numpy")
+def build_candidates(u0, u1, heap_idx, heap_flag, rev_starts, rev_sources, rev_flags, seed,
+                     round_, new_cand, old_cand, n_new_out, n_old_out):
+    """For points ``u0 <= u < u1``, sample at most ``cap`` new and ``cap`` old neighbours
+    (forward or reverse).
 
     The sample keeps the entries of smallest hash ``(seed, round_, u, v)`` (in the rounds'
     stream), so it is a fixed function of the graph. Forward "new" entries that made it
     into the sample are marked old in the point's own row: they are being joined now.
     ``n_new_out`` and ``n_old_out`` receive the list lengths; unused slots hold -1.
     """
-    n, k = heap_idx.shape
+    k = heap_idx.shape[1]
     cap = new_cand.shape[1]
-    for u in prange(n):
+    new_prio = np.empty(cap, dtype=np.uint64)
+    old_prio = np.empty(cap, dtype=np.uint64)
+    for u in range(u0, u1):
         new_row = new_cand[u]
         old_row = old_cand[u]
-        new_prio = np.empty(cap, dtype=np.uint64)
-        old_prio = np.empty(cap, dtype=np.uint64)
         n_new = 0
         n_old = 0
         for m in range(k):
@@ -91,37 +97,16 @@ def build_candidates(heap_idx, heap_flag, rev_starts, rev_sources, rev_flags, se
                         break
 
 
-@kernel(parallel=True)
-def join_round(data32, data16, is_float, metric, p, visit_order, n_target_blocks, new_cand,
-               old_cand, n_new, n_old, heap_idx, heap_dist, heap_flag, rows, ids, thresholds,
-               out_target, out_source, out_dist, sorted_target, sorted_source, sorted_dist):
-    """One NN-descent round: the local join of every hub, offers buffered and applied.
+@kernel()
+def plan_chunks(visit_order, n_new, n_old, budget, offsets, chunk_ends):
+    """Cut the hubs, taken in ``visit_order``, into chunks whose offers fit ``budget``.
 
-    Hubs are taken in ``visit_order`` (a tree's leaf order, so that consecutive hubs share
-    candidates still in cache), in chunks of consecutive hubs whose offers fit the offer
-    buffers ``out_*`` (the chunks depend on the graph and the buffer size only, never on
-    the threads). For a chunk,
-    every hub writes the offers of its pairs that can beat the current worst distance of
-    their target row (:func:`_local_join`; heaps are only read); the offers are then
-    bucketed by blocks of target index (a counting sort, serial and fixed) and applied, one
-    block per iteration, so no row has two writers.
-
-    A row ends the round as the ``K`` smallest ``(distance, index)`` of its old entries and
-    of every pair offered to it; offers skipped or cut short could not have entered.
-    Entries inserted in the round carry flag 2, so the count of changed entries does not
-    depend on the order of the offers. ``rows``, ``ids`` and ``thresholds`` are scratch
-    indexed by thread id (shapes (n_threads, 2 cap, d), (n_threads, 2 cap) twice); they
-    never influence the result. The offer buffers must hold the offers of any one hub
-    (``_hub_offers(cap, cap)``); they are reused across rounds so that their pages are
-    faulted in once. Returns that count; flags 2 become 1.
+    ``offsets[a]`` receives where the offers of the ``a``-th hub would start if the
+    whole round were buffered (each hub reserves :func:`_hub_offers` slots), and
+    ``chunk_ends`` the position after each chunk's last hub. The chunks depend on the
+    graph and the budget only, never on the threads. Returns the number of chunks.
     """
-    n = heap_idx.shape[0]
-    k = heap_idx.shape[1]
-    budget = out_target.shape[0]
-    roots = heap_dist[:, 0].copy()
-    # Offsets of each hub's offers (in visit order), and the chunk boundaries.
-    offsets = np.empty(n + 1, dtype=np.int64)
-    chunk_ends = np.empty(n, dtype=np.int64)
+    n = visit_order.shape[0]
     n_chunks = 0
     chunk_first = 0
     offsets[0] = 0
@@ -134,58 +119,86 @@ def join_round(data32, data16, is_float, metric, p, visit_order, n_target_blocks
             chunk_first = a
         offsets[a + 1] = offsets[a] + bound
     chunk_ends[n_chunks] = n
-    n_chunks += 1
-    n_out = np.empty(n, dtype=np.int64)
-    block_width = (n + n_target_blocks - 1) // n_target_blocks
-    block_start = np.empty(n_target_blocks + 1, dtype=np.int64)
-    lo = 0
-    for c in range(n_chunks):
-        hi = chunk_ends[c]
-        base = offsets[lo]
-        for a in prange(lo, hi):
-            t = get_thread_id()
-            n_out[a] = _local_join(data32, data16, is_float, metric, p, visit_order[a],
-                                   new_cand, old_cand, n_new, n_old, roots, rows[t], ids[t],
-                                   thresholds[t], out_target, out_source, out_dist,
-                                   offsets[a] - base)
-        block_start[:] = 0
-        for a in range(lo, hi):
-            for e in range(offsets[a] - base, offsets[a] - base + n_out[a]):
-                block_start[out_target[e] // block_width + 1] += 1
-        for b in range(n_target_blocks):
-            block_start[b + 1] += block_start[b]
-        fill = block_start[:-1].copy()
-        for a in range(lo, hi):
-            for e in range(offsets[a] - base, offsets[a] - base + n_out[a]):
-                b = out_target[e] // block_width
-                sorted_target[fill[b]] = out_target[e]
-                sorted_source[fill[b]] = out_source[e]
-                sorted_dist[fill[b]] = out_dist[e]
-                fill[b] += 1
-        for b in prange(n_target_blocks):
-            for e in range(block_start[b], block_start[b + 1]):
-                w = sorted_target[e]
-                i = sorted_source[e]
-                d = np.float64(sorted_dist[e])
-                if d <= heap_dist[w, 0] and not _heap_contains(heap_idx[w], i):
-                    _heap_offer(heap_idx[w], heap_dist[w], heap_flag[w], d, i, 2)
-                    roots[w] = heap_dist[w, 0]
-        lo = hi
+    return n_chunks + 1
+
+
+@kernel(error_model="numpy")
+def join_hubs(a0, a1, base, data32, data16, is_float, metric, p, visit_order, new_cand,
+              old_cand, n_new, n_old, roots, rows, ids, thresholds, offsets, out_target,
+              out_source, out_dist, n_out):
+    """The local joins of the hubs ``visit_order[a0:a1]``: hub ``a`` writes its offers to
+    the buffers from ``offsets[a] - base`` and their count to ``n_out[a]``.
+
+    Heaps are only read (through ``roots``), so hubs run side by side without races.
+    ``rows``, ``ids`` and ``thresholds`` are the calling thread's scratch (``2 cap``
+    rows); they never influence the result.
+    """
+    for a in range(a0, a1):
+        n_out[a] = _local_join(data32, data16, is_float, metric, p, visit_order[a], new_cand,
+                               old_cand, n_new, n_old, roots, rows, ids, thresholds,
+                               out_target, out_source, out_dist, offsets[a] - base)
+
+
+@kernel()
+def bucket_offers(lo, hi, base, offsets, n_out, block_width, out_target, out_source,
+                  out_dist, block_start, sorted_target, sorted_source, sorted_dist):
+    """Counting sort of the offers of hubs ``lo <= a < hi`` by block of target rows
+    (``block_width`` rows each); ``block_start`` receives where each block's offers begin.
+
+    Serial and in hub order, so that every block lists its offers in a fixed order.
+    """
+    block_start[:] = 0
+    for a in range(lo, hi):
+        for e in range(offsets[a] - base, offsets[a] - base + n_out[a]):
+            block_start[out_target[e] // block_width + 1] += 1
+    for b in range(block_start.shape[0] - 1):
+        block_start[b + 1] += block_start[b]
+    fill = block_start[:-1].copy()
+    for a in range(lo, hi):
+        for e in range(offsets[a] - base, offsets[a] - base + n_out[a]):
+            b = out_target[e] // block_width
+            sorted_target[fill[b]] = out_target[e]
+            sorted_source[fill[b]] = out_source[e]
+            sorted_dist[fill[b]] = out_dist[e]
+            fill[b] += 1
+
+
+@kernel(error_model="numpy")
+def apply_offers(b0, b1, block_start, sorted_target, sorted_source, sorted_dist, heap_idx,
+                 heap_dist, heap_flag, roots):
+    """Offer the bucketed offers of target blocks ``b0 <= b < b1`` to their rows.
+
+    A block's rows have no other writer. Entries inserted get flag 2 (so that the count
+    of changed entries does not depend on the order of the offers); ``roots`` follows
+    each row's new threshold.
+    """
+    for e in range(block_start[b0], block_start[b1]):
+        w = sorted_target[e]
+        i = sorted_source[e]
+        d = np.float64(sorted_dist[e])
+        if d <= heap_dist[w, 0] and not _heap_contains(heap_idx[w], i):
+            _heap_offer(heap_idx[w], heap_dist[w], heap_flag[w], d, i, 2)
+            roots[w] = heap_dist[w, 0]
+
+
+@kernel()
+def settle_flags(heap_flag):
+    """Turn the round's flags 2 into 1 (new); return how many entries changed."""
     changed = 0
-    for i in prange(n):
-        row_changed = 0
+    n, k = heap_flag.shape
+    for i in range(n):
         for m in range(k):
             if heap_flag[i, m] == 2:
                 heap_flag[i, m] = 1
-                row_changed += 1
-        changed += row_changed
+                changed += 1
     return changed
 
 
-@kernel(parallel=True)
-def finalize(X32, X64, x_is_f64, metric, p, row_shift, row_scale, visit_order, heap_idx, out_idx,
-             out_dist):
-    """Write the output rows: self first at 0, then the ``k - 1`` nearest of the heap.
+@kernel(error_model="numpy")
+def finalize(b0, b1, X32, X64, x_is_f64, metric, p, row_shift, row_scale, visit_order,
+             heap_idx, out_idx, out_dist):
+    """Write the output rows of the visit-order blocks ``b0 <= block < b1`` (of
+    ``ROW_BLOCK`` rows): self first at 0, then the ``k - 1`` nearest of the heap.
 
     The heap's entries are re-measured exactly on the caller's ``X`` (see
     :func:`exact_distance`), so the search array's rounding or quantisation never reaches
@@ -195,11 +208,11 @@ def finalize(X32, X64, x_is_f64, metric, p, row_shift, row_scale, visit_order, h
     n, k_out = out_idx.shape
     size = heap_idx.shape[1]
     dim = X64.shape[1] if x_is_f64 else X32.shape[1]
-    for block in prange((n + ROW_BLOCK - 1) // ROW_BLOCK):
-        x = np.empty(dim, dtype=np.float64)
-        y = np.empty(dim, dtype=np.float64)
-        row_idx = np.empty(size, dtype=heap_idx.dtype)
-        row_dist = np.empty(size, dtype=np.float64)
+    x = np.empty(dim, dtype=np.float64)
+    y = np.empty(dim, dtype=np.float64)
+    row_idx = np.empty(size, dtype=heap_idx.dtype)
+    row_dist = np.empty(size, dtype=np.float64)
+    for block in range(b0, b1):
         for position in range(block * ROW_BLOCK, min(n, (block + 1) * ROW_BLOCK)):
             i = visit_order[position]
             _load_x_row(X32, X64, x_is_f64, i, x)

@@ -15,19 +15,20 @@ from .heaps import _heap_offer, _sort_row
 from .rows import _load_row
 
 
-@kernel(parallel=True)
-def probe_hits(data32, data16, is_float, metric, p, queries, heap_idx, heap_dist, n_out, hits):
-    """Per query row ``q``: how many of its exact ``n_out`` nearest rows (itself excluded,
+@kernel(error_model="numpy")
+def probe_hits(t0, t1, data32, data16, is_float, metric, p, queries, heap_idx, heap_dist,
+               n_out, hits):
+    """Per query row ``q = queries[t]``, ``t0 <= t < t1``: how many of its exact ``n_out`` nearest rows (itself excluded,
     by the search distance and ``(distance, index)`` order) are among the ``n_out``
     smallest entries of heap ``q``; written to ``hits``.
 
     Each query is scanned by one thread over all rows in index order, so the counts do not
-    depend on the thread count.
+    depend on the thread count (the driver shares the queries out).
     """
     n = heap_idx.shape[0]
     size = heap_idx.shape[1]
     dim = data32.shape[1] if is_float else data16.shape[1]
-    for t in prange(queries.shape[0]):
+    for t in range(t0, t1):
         q = queries[t]
         x = np.empty(dim, dtype=np.float32)
         _load_row(data32, data16, is_float, q, x)

@@ -4,7 +4,6 @@ The forest that gives NN-descent its first graph, the joins inside its leaves an
 random completion of short rows.
 """
 import numpy as np
-from numba import get_thread_id, prange
 
 from .._config import kernel
 from .common import EMPTY, MANHATTAN, SQEUCLIDEAN, _FILL_STREAM, _TREE_STREAM, hash4
@@ -108,11 +107,11 @@ def _offer_both(a, b, d, heap_idx, heap_dist, heap_flag):
         _heap_offer(heap_idx[b], heap_dist[b], heap_flag[b], d, a, 1)
 
 
-@kernel(parallel=True)
-def build_forest(data32, data16, is_float, dim, seed, node_size, orders, node_starts, n_nodes):
-    """The top levels of ``orders.shape[0]`` trees, in parallel: split until nodes have at
-    most ``node_size`` points (a node's rows then fit in a thread's scratch, where
-    :func:`finish_tree` splits it further from cache).
+@kernel(error_model="numpy")
+def split_top(data32, data16, is_float, dim, seed, tree, node_size, order, node_starts):
+    """The top levels of tree ``tree``: split until nodes have at most ``node_size``
+    points (a node's rows then fit in a thread's scratch, where :func:`finish_nodes`
+    splits it further from cache). Returns the number of nodes.
 
     Parameters
     ----------
@@ -122,16 +121,14 @@ def build_forest(data32, data16, is_float, dim, seed, node_size, orders, node_st
         Whether the search array is ``data32`` (else ``data16``).
     dim : int
         Number of coordinates ``d``.
-    seed : int
+    seed, tree : int
     node_size : int
-    orders : int32 ndarray of shape (n_trees, n), output
-        Each tree's points, node by node.
-    node_starts : int64 ndarray of shape (n_trees, n + 1), output
-    n_nodes : int64 ndarray of shape (n_trees,), output
+    order : int32 ndarray of shape (n,), output
+        The tree's points, node by node.
+    node_starts : int64 ndarray of shape (n + 1,), output
     """
-    for t in prange(orders.shape[0]):
-        n_nodes[t] = _build_tree(data32, data16, is_float, dim, seed, t, 0, node_size,
-                                 orders[t], node_starts[t])
+    return _build_tree(data32, data16, is_float, dim, seed, tree, 0, node_size, order,
+                       node_starts)
 
 
 @kernel()
@@ -177,30 +174,30 @@ def _leaf_join(rows, local, ids, lo, hi, metric, p, heap_idx, heap_dist, heap_fl
             b += 1
 
 
-@kernel(parallel=True)
-def finish_tree(data32, data16, is_float, dim, metric, p, seed, tree, leaf_size, order,
-                node_starts, n_nodes, heap_idx, heap_dist, heap_flag, rows):
-    """Split the nodes of tree ``tree`` into leaves and offer every leaf pair to the heaps.
+@kernel(error_model="numpy")
+def finish_nodes(v0, v1, data32, data16, is_float, dim, metric, p, seed, tree, leaf_size,
+                 order, node_starts, heap_idx, heap_dist, heap_flag, rows):
+    """Split the nodes ``v0 <= v < v1`` of tree ``tree`` into leaves and offer every leaf
+    pair to the heaps.
 
-    Each node's rows are copied once to the thread's float32 scratch ``rows`` (which
-    holds ``node_size`` rows); the node is split there (node ``c`` of top-level node ``v``
-    hashes as ``(v + 1) * 2**32 + c``, so the splits do not depend on the scheduling) and
-    its leaves are joined from cache. ``order`` is rewritten leaf by leaf. The nodes of
-    one tree are disjoint, so the iteration of a node is the only writer of its points'
-    heaps.
+    Each node's rows are copied once to the calling thread's float32 scratch ``rows``
+    (which holds ``node_size`` rows); the node is split there (node ``c`` of top-level
+    node ``v`` hashes as ``(v + 1) * 2**32 + c``, so the splits do not depend on the
+    scheduling) and its leaves are joined from cache. ``order`` is rewritten leaf by
+    leaf. The nodes of one tree are disjoint, so a node's task is the only writer of its
+    points' heaps.
     """
-    for v in prange(n_nodes):
+    for v in range(v0, v1):
         lo = node_starts[v]
         m = node_starts[v + 1] - lo
         ids = order[lo:lo + m].copy()
-        scratch = rows[get_thread_id()]
-        _gather_rows(data32, data16, is_float, ids, m, scratch)
+        _gather_rows(data32, data16, is_float, ids, m, rows)
         local = np.empty(m, dtype=np.int32)
         leaf_starts = np.empty(m + 1, dtype=np.int64)
-        n_leaves = _build_tree(scratch, data16, True, dim, seed, tree, (v + 1) << 32,
+        n_leaves = _build_tree(rows, data16, True, dim, seed, tree, (v + 1) << 32,
                                leaf_size, local, leaf_starts)
         for leaf in range(n_leaves):
-            _leaf_join(scratch, local, ids, leaf_starts[leaf], leaf_starts[leaf + 1], metric,
+            _leaf_join(rows, local, ids, leaf_starts[leaf], leaf_starts[leaf + 1], metric,
                        p, heap_idx, heap_dist, heap_flag)
         for a in range(m):
             order[lo + a] = ids[local[a]]
