@@ -83,3 +83,83 @@ def share_out(pool, tasks, run):
             future.exception()  # waits; the first error is re-raised below
     if errors:
         raise errors[0]
+
+
+def share_out_tree(pool, n_levels, weights, run):
+    """Run the tasks of a complete binary tree bottom-up, each as soon as its two
+    children are done, on ``pool``'s threads and the calling one.
+
+    Task ``(level, q)``, ``0 <= level <= n_levels`` and ``0 <= q < 2 ** (n_levels -
+    level)``, may start once ``(level - 1, 2 q)`` and ``(level - 1, 2 q + 1)`` are done;
+    the leaves (level 0) may start at once. ``weights[level][q]`` is the work of a task:
+    0 means there is nothing to run (it only completes its parent's wait). A free thread
+    takes the ready task of the highest level first (the path to the root is what the
+    others will wait for), then the heaviest. ``run(level, q)`` is called once per task
+    of positive weight.
+
+    Unlike a loop over the levels, no thread waits at the end of a level for the others:
+    a thread that finishes early goes on with a part of another subtree.
+    """
+    import heapq
+
+    n_tasks = (1 << (n_levels + 1)) - 1
+    if pool is None:
+        for level in range(n_levels + 1):
+            for q in range(1 << (n_levels - level)):
+                if weights[level][q] > 0:
+                    run(level, q)
+        return
+    cond = threading.Condition()
+    ready = []
+    children_done = [[0] * (1 << (n_levels - level)) for level in range(n_levels + 1)]
+    state = {"left": n_tasks, "error": None}
+
+    def complete(level, q):
+        # Called with the lock held: finish (level, q) and whatever that makes ready.
+        while True:
+            state["left"] -= 1
+            if level == n_levels:
+                cond.notify_all()
+                return
+            level, q = level + 1, q // 2
+            children_done[level][q] += 1
+            if children_done[level][q] < 2:
+                return
+            if weights[level][q] > 0:
+                heapq.heappush(ready, (-level, -weights[level][q], q))
+                cond.notify()
+                return
+
+    with cond:
+        for q in range(1 << n_levels):
+            if weights[0][q] > 0:
+                heapq.heappush(ready, (0, -weights[0][q], q))
+            else:
+                complete(0, q)
+
+    def work():
+        while True:
+            with cond:
+                while not ready and state["left"] and state["error"] is None:
+                    cond.wait()
+                if state["error"] is not None or not state["left"]:
+                    return
+                neg_level, _, q = heapq.heappop(ready)
+            try:
+                run(-neg_level, q)
+            except BaseException as exc:
+                with cond:
+                    state["error"] = exc
+                    cond.notify_all()
+                raise
+            with cond:
+                complete(-neg_level, q)
+
+    helpers = [pool.submit(work) for _ in range(pool.n_helpers)]
+    try:
+        work()
+    finally:
+        for future in helpers:
+            future.exception()
+    if state["error"] is not None:
+        raise state["error"]

@@ -16,12 +16,17 @@ During optimisation DensMAP uses, as in Narayan, Berger & Cho (2021), the
 embedding radius weighted by the embedding affinities ``phi`` instead of ``mu``
 (see :mod:`densumap._kernels.density`).
 """
+import contextlib
 from typing import NamedTuple
 
 import numpy as np
 
 from ._kernels import density as _k
+from ._threads import pool_threads, share_out, task_pool
 from .graph import sq_edge_distances
+
+# Vertices per task of the embedding radii shared out to threads.
+_RADII_TASK = 8192
 
 
 class DensityTarget(NamedTuple):
@@ -116,14 +121,24 @@ class CorrelationState(NamedTuple):
     corr: float  # cov(r, R) / s
 
 
-def correlation_state(embedding, graph, target, a, b, var_shift):
+def correlation_state(embedding, graph, target, a, b, var_shift, pool=None):
     """Evaluate the DensMAP correlation and the per-vertex weights of its gradient.
 
     The sums run in a fixed order, so the result is the same for any thread count.
+    ``pool`` is a task pool (:mod:`densumap._threads`) the rows are shared out to;
+    None makes one of ``numba.get_num_threads()`` threads for the call.
     """
     real = np.float32 if embedding.dtype == np.float32 else np.float64
     emb = np.ascontiguousarray(embedding, dtype=real)
-    mean_sq, phi_sum = _k.embedding_radii(emb, graph.indptr, graph.indices, real(a), real(b))
+    n = emb.shape[0]
+    mean_sq = np.empty(n, dtype=np.float64)
+    phi_sum = np.empty(n, dtype=np.float64)
+    with contextlib.ExitStack() as stack:
+        if pool is None:
+            pool = task_pool(pool_threads(oversubscribe=False), stack)
+        share_out(pool, range(0, n, _RADII_TASK), lambda r0, _: _k.embedding_radii(
+            r0, min(r0 + _RADII_TASK, n), emb, graph.indptr, graph.indices, real(a), real(b),
+            mean_sq, phi_sum))
     active = target.active & (phi_sum > 0)
     n_active = int(active.sum())
     weight = np.zeros(mean_sq.shape[0])

@@ -8,12 +8,12 @@ import numpy as np
 from ._kernels.density import vertex_terms
 from ._kernels.graph import shuffle_rows
 from ._kernels.rng import hash_keys
-from ._threads import pool_threads, share_out, task_pool
 from ._kernels.sgd import (NO_DENSITY, ROW_BLOCK, DensityTerms, EdgeSchedule, LevelSweep,
                            SGDParams, sgd_blocks, sweep_part)
+from ._threads import pool_threads, share_out, share_out_tree, task_pool
 from .density import correlation_state
-from .partition import (LOCALITY_MIN, bisect, dispatch_order, level_rows, locality_order,
-                        n_levels_for)
+from .partition import (LOCALITY_MIN, bisect, level_rows, locality_order, n_levels_for,
+                        part_rows)
 
 logger = logging.getLogger(__name__)
 
@@ -89,29 +89,24 @@ def _renumber(graph, embedding, target, perm):
     return graph, np.ascontiguousarray(embedding[perm]), target
 
 
-def _sweep_epoch(pool, orders, pos, snapshot, sched, sweep, p, dens, row_keys, neg_inv):
-    """One DensMAP epoch, the parts of each level shared out to ``pool``'s threads.
+def _sweep_epoch(pool, work, pos, snapshot, sched, sweep, p, dens, row_keys, neg_inv):
+    """One DensMAP epoch, the parts of the nested bisection shared out to ``pool``'s
+    threads.
 
-    Threads take the next part as they become free (the kernel releases the GIL), and
-    a thread with nothing left sleeps instead of spinning: with another program on the
-    machine, the thread that has lost its core then delays the sweep by the part it is
-    in, not by a fixed share of the work (BENCHMARKS.md, busy machine).  Without a pool
-    the same parts run in the same order on this thread. ``orders[level]`` lists the
-    parts of each level in the order threads take them (:func:`dispatch_order`).
+    A part runs as soon as the two parts below it are done
+    (:func:`_threads.share_out_tree`): its rows move only vertices inside it, which
+    only the parts below it move before, so this order gives the same result as
+    sweeping level after level. Threads take the next part as they become free (the
+    kernel releases the GIL) and no thread waits at the end of a level: with another
+    program on the machine, the thread that has lost its core delays the others only
+    when the parts left all wait for its own (BENCHMARKS.md, busy machine). One thread
+    or many, the same compiled kernel sweeps the parts: a kernel that looped over them
+    itself would be a second compilation of the row kernel, whose vectorised sums the
+    compiler may order differently. ``work[level][q]`` is the number of rows of part
+    ``q`` of ``level`` (:func:`partition.part_rows`).
     """
-    if pool is None:
-        # The same compiled kernel as the threads run, part by part: a kernel that
-        # looped over the parts itself would be a second compilation of the row
-        # kernel, whose vectorised sums the compiler may order differently.
-        for level in range(sweep.n_levels):
-            for q in orders[level]:
-                sweep_part(pos, snapshot, sched, p, dens, row_keys, sweep, level, q, neg_inv)
-        sweep_part(pos, snapshot, sched, p, dens, row_keys, sweep, sweep.n_levels, 0, neg_inv)
-        return
-    for level in range(sweep.n_levels):
-        share_out(pool, orders[level], lambda q, _, level=level: sweep_part(
-            pos, snapshot, sched, p, dens, row_keys, sweep, level, q, neg_inv))
-    sweep_part(pos, snapshot, sched, p, dens, row_keys, sweep, sweep.n_levels, 0, neg_inv)
+    share_out_tree(pool, sweep.n_levels, work, lambda level, q: sweep_part(
+        pos, snapshot, sched, p, dens, row_keys, sweep, level, q, neg_inv))
 
 
 # Row blocks per task of a plain-UMAP epoch shared out to threads (2,048 rows).
@@ -260,7 +255,8 @@ def _epochs(work, graph, sched, params, useed, target, sweep, row_keys, pool, pr
     n = work.shape[0]
     swept = sweep is not None
     snapshot = np.empty_like(work)
-    orders = [] if sweep is None else [dispatch_order(sweep, lv) for lv in range(sweep.n_levels)]
+    work_of_parts = None if sweep is None else [part_rows(sweep, level)
+                                                for level in range(sweep.n_levels + 1)]
     w = graph.data.astype(np.float64)
     mu_tot = float(w.sum()) if w.size else 0.0
     mu_max = float(w.max()) if w.size else 1.0
@@ -274,7 +270,7 @@ def _epochs(work, graph, sched, params, useed, target, sweep, row_keys, pool, pr
         dens = NO_DENSITY
         if target is not None and density_active(epoch, params):
             state = correlation_state(snapshot, graph, target, params.a, params.b,
-                                      params.dens_var_shift)
+                                      params.dens_var_shift, pool)
             if state.n_active:
                 scale = params.dens_lambda * mu_tot / (mu_max * state.n_active * state.s)
                 terms = vertex_terms(state.mean_sq, state.phi_sum, state.weight)
@@ -283,7 +279,8 @@ def _epochs(work, graph, sched, params, useed, target, sweep, row_keys, pool, pr
         p = SGDParams(params.a, params.b, params.repulsion_strength, alpha,
                       1.0 if swept else 2.0, epoch, useed, n, True, neg_blocks)
         if swept:
-            _sweep_epoch(pool, orders, work, negatives, sched, sweep, p, dens, row_keys, neg_inv)
+            _sweep_epoch(pool, work_of_parts, work, negatives, sched, sweep, p, dens, row_keys,
+                         neg_inv)
         elif output is not None:
             output.epoch(work, snapshot, sched, p, row_keys, negatives, neg_inv)
         else:

@@ -133,19 +133,19 @@ def level_rows(graph, plan):
                       plan.part)
 
 
-def dispatch_order(sweep, level):
-    """The parts of ``level``, those with the most rows of that level first.
+def part_rows(sweep, level):
+    """The number of rows swept at ``level`` in each part of that level: its work.
 
-    Threads take parts in this order as they become free; starting with the largest
-    leaves small parts to even out the threads' finishing times.  The result of the
-    sweep does not depend on it.
+    Returns
+    -------
+    counts : ndarray of shape (2 ** (n_levels - level),), int64
     """
     step = 1 << level
     starts = sweep.bounds[::step]
     counts = np.add.reduceat((sweep.level == level).astype(np.int64), starts[:-1]) \
         if len(sweep.level) else np.zeros(len(starts) - 1, dtype=np.int64)
     counts[np.diff(starts) == 0] = 0  # reduceat reads one element for empty parts
-    return [int(q) for q in np.argsort(-counts, kind="stable") if counts[q] > 0]
+    return counts
 
 
 # Embeddings with at least this many points are optimised in a locality-preserving

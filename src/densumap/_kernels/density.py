@@ -78,28 +78,27 @@ def edge_sq_dists(indptr, indices, emb):
     return out
 
 
-@kernel(parallel=True)
-def embedding_radii(emb, indptr, indices, a, b):
-    """Phi-weighted mean squared distance ``m_i`` and ``Phi_i`` of every vertex.
+@kernel(error_model="numpy")
+def embedding_radii(r0, r1, emb, indptr, indices, a, b, mean_sq, phi_sum):
+    """Phi-weighted mean squared distance ``m_i`` and ``Phi_i`` of vertices ``r0 <= i < r1``.
 
     Distances and affinities are computed in the precision of ``a`` and ``b``, which
     the caller passes in the dtype of ``emb``: float32 during the SGD epochs (powf is
     about half the cost of pow there), float64 for the exact gradient and its
-    finite-difference test. The sums are always float64.
+    finite-difference test. The sums are always float64. Serial: the caller shares
+    row ranges out to threads (:func:`densumap.density.correlation_state`).
 
-    Returns
-    -------
-    mean_sq : ndarray of shape (n,), float64
+    Parameters
+    ----------
+    mean_sq : ndarray of shape (n,), float64, output
         ``eps + sum_j phi_ij d_ij / Phi_i``; 0 where the vertex has no edge.
-    phi_sum : ndarray of shape (n,), float64
+    phi_sum : ndarray of shape (n,), float64, output
         ``Phi_i``; 0 where the vertex has no edge.
     """
-    n, dim = emb.shape
-    mean_sq = np.zeros(n, dtype=np.float64)
-    phi_sum = np.zeros(n, dtype=np.float64)
+    dim = emb.shape[1]
     zero = a - a  # 0 and 1 in the dtype of a
     one = a / a
-    for i in prange(n):
+    for i in range(r0, r1):
         s = 0.0
         ps = 0.0
         for e in range(indptr[i], indptr[i + 1]):
@@ -114,20 +113,23 @@ def embedding_radii(emb, indptr, indices, a, b):
         if ps > 0.0:
             phi_sum[i] = ps
             mean_sq[i] = RADIUS_EPS + s / ps
-    return mean_sq, phi_sum
+        else:
+            phi_sum[i] = 0.0
+            mean_sq[i] = 0.0
 
 
-@kernel(parallel=True)
+@kernel(error_model="numpy")
 def vertex_terms(mean_sq, phi_sum, weight):
     """Per-vertex factors of :func:`edge_density_coeff`, packed one row per vertex.
 
     Row ``i`` holds ``(w_i / Phi_i, 1 / m_i, (m_i - eps) / m_i)``, all zero for a
     vertex without edges (``Phi_i == 0``). One row per vertex keeps the random reads
-    of the SGD to one cache line, and the divisions out of the per-edge work.
+    of the SGD to one cache line, and the divisions out of the per-edge work. Serial:
+    a few operations per vertex, less than a parallel loop's start on a busy machine.
     """
     n = mean_sq.shape[0]
     out = np.zeros((n, 3), dtype=np.float64)
-    for i in prange(n):
+    for i in range(n):
         if phi_sum[i] > 0.0:
             out[i, 0] = weight[i] / phi_sum[i]
             out[i, 1] = 1.0 / mean_sq[i]
