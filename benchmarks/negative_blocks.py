@@ -9,6 +9,7 @@ timed. Restricting the pool is not what the library does (it draws from a
 pseudo-randomly ordered copy, block by block, see ``layout.negative_blocks``); it
 measures what the memory traffic of the samples costs.
 """
+import contextlib
 import os
 import sys
 import time
@@ -17,7 +18,8 @@ import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
 from densumap import graph as G, layout
-from densumap._kernels.sgd import NO_DENSITY, SGDParams, sgd_epoch
+from densumap._kernels.sgd import NO_DENSITY, SGDParams
+from densumap._threads import pool_threads, task_pool
 
 n = int(sys.argv[1])
 blocks = [int(b) for b in sys.argv[2].split(",")]
@@ -42,6 +44,8 @@ for nb in blocks:
     for epoch in range(4):
         p = SGDParams(a, b, 1.0, 1.0, 2.0, epoch, np.uint64(0), n // nb, True)
         t = time.perf_counter()
-        sgd_epoch(emb, snap, sched, p, NO_DENSITY, keys, snap, np.zeros(1, dtype=np.int64))
+        with contextlib.ExitStack() as stack:
+            layout.jacobi_epoch(task_pool(pool_threads(), stack), emb, snap, sched, p,
+                                NO_DENSITY, keys, snap, np.zeros(1, dtype=np.int64))
         if epoch:
             print(f"n={n} pool=n/{nb}: epoch {epoch} {time.perf_counter() - t:.3f} s")

@@ -113,11 +113,13 @@ def _sweep_epoch(pool, work, pos, snapshot, sched, sweep, p, dens, row_keys, neg
 _TASK_BLOCKS = 8
 
 
-def _jacobi_epoch(pool, head, tail, sched, p, dens, row_keys, neg_tail, neg_inv):
-    """One plain-UMAP epoch (a Jacobi sweep), its row blocks shared out to ``pool``.
+def jacobi_epoch(pool, head, tail, sched, p, dens, row_keys, neg_tail, neg_inv):
+    """One plain-UMAP epoch (a Jacobi sweep), its row blocks shared out to ``pool``
+    (None: this thread); ``fit``'s and ``transform``'s.
 
     Every thread count runs the same compiled kernel (:func:`sgd_blocks`), and blocks
-    only write their own rows, so the result does not depend on the split.
+    only write their own rows, so the result does not depend on the split. Arguments
+    as :func:`densumap._kernels.sgd.sgd_blocks`.
     """
     n_blocks = (head.shape[0] + ROW_BLOCK - 1) // ROW_BLOCK
     if pool is None:
@@ -284,6 +286,6 @@ def _epochs(work, graph, sched, params, useed, target, sweep, row_keys, pool, pr
         elif output is not None:
             output.epoch(work, snapshot, sched, p, row_keys, negatives, neg_inv)
         else:
-            _jacobi_epoch(pool, work, snapshot, sched, p, dens, row_keys, negatives, neg_inv)
+            jacobi_epoch(pool, work, snapshot, sched, p, dens, row_keys, negatives, neg_inv)
         if progress is not None:
             progress()

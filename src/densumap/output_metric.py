@@ -106,7 +106,7 @@ class OutputMetric(NamedTuple):
         return self.name == "custom"
 
     def epoch(self, head, tail, sched, p, row_keys, neg_tail, neg_inv):
-        """One SGD epoch (arguments as :func:`densumap._kernels.sgd.sgd_epoch`, no density)."""
+        """One SGD epoch (arguments as :func:`densumap._kernels.sgd.sgd_blocks`, no density)."""
         if not self.custom:
             _sm.metric_epoch(head, tail, sched, p, row_keys, neg_tail, neg_inv, self.kw)
             return

@@ -58,6 +58,7 @@ new point is placed independently of every other one.
    density signal of a transformed point therefore comes from *where* it lands
    in the DensMAP training embedding; the pull refines it.
 """
+import contextlib
 import hashlib
 from typing import NamedTuple
 
@@ -66,9 +67,10 @@ import scipy.sparse as sp
 
 from . import graph as graph_mod, output_metric
 from ._kernels import density as _kd
-from ._kernels.sgd import NO_DENSITY, SGDParams, sgd_epoch
+from ._kernels.sgd import NO_DENSITY, SGDParams
+from ._threads import pool_threads, task_pool
 from .density import embedding_sq_dists, one_sided_log_radii
-from .layout import density_active, make_schedule
+from .layout import density_active, jacobi_epoch, make_schedule
 
 # Negative samples are drawn from the whole training embedding (no blocks).
 _NO_BLOCKS = np.zeros(1, dtype=np.int64)
@@ -253,19 +255,22 @@ def place_points(nb_indices, dists, connected, keys, train_embedding, params, se
         target = np.where(w.sum(axis=1) > 0, target, np.nan)
     useed = np.uint64(seed)
     keys = np.ascontiguousarray(keys, dtype=np.uint64)
-    for epoch in range(n_epochs):
-        alpha = params.learning_rate * (1.0 - epoch / float(n_epochs))
-        if pull and density_active(epoch, params):
-            _kd.radius_pull_step(head, tail, nb_indices, w, target,
-                                 alpha * params.dens_lambda, 4.0 * alpha)
-        p = SGDParams(params.a, params.b, params.repulsion_strength, alpha,
-                      params.attract_scale, epoch, useed, tail.shape[0], False)
-        if output is None:
-            sgd_epoch(head, tail, sched, p, NO_DENSITY, keys, tail, _NO_BLOCKS)
-        else:
-            output.epoch(head, tail, sched, p, keys, tail, _NO_BLOCKS)
-        if progress is not None:
-            progress()
+    with contextlib.ExitStack() as stack:
+        # The epochs of fit's plain UMAP: rows shared out to a pool of Python threads.
+        pool = task_pool(pool_threads(), stack) if output is None else None
+        for epoch in range(n_epochs):
+            alpha = params.learning_rate * (1.0 - epoch / float(n_epochs))
+            if pull and density_active(epoch, params):
+                _kd.radius_pull_step(head, tail, nb_indices, w, target,
+                                     alpha * params.dens_lambda, 4.0 * alpha)
+            p = SGDParams(params.a, params.b, params.repulsion_strength, alpha,
+                          params.attract_scale, epoch, useed, tail.shape[0], False)
+            if output is None:
+                jacobi_epoch(pool, head, tail, sched, p, NO_DENSITY, keys, tail, _NO_BLOCKS)
+            else:
+                output.epoch(head, tail, sched, p, keys, tail, _NO_BLOCKS)
+            if progress is not None:
+                progress()
     if output is None:
         sq = embedding_sq_dists(head, tail, nb_indices)
     else:

@@ -7,8 +7,8 @@ depends on the inputs only, never on the number of threads or on how the rows ar
 split between them.  Negative samples come from a counter-based stream keyed by
 ``(seed, epoch, row_keys[i])`` and are read from positions fixed for the epoch.
 
-* ``sgd_epoch`` (plain UMAP ``fit``, and ``transform``) is a Jacobi sweep: all rows
-  run in parallel, row ``i`` is the only writer of ``head[i]`` and of the sampling
+* ``sgd_blocks`` (plain UMAP ``fit``, and ``transform``) is a Jacobi sweep: all rows
+  may run in parallel, row ``i`` is the only writer of ``head[i]`` and of the sampling
   state of its edges, and every other position it reads comes from ``tail``, which
   the caller keeps fixed during the epoch (a snapshot of the embedding during
   ``fit``; the training embedding during ``transform``).  The fuzzy graph is
@@ -46,7 +46,6 @@ single precision, like the rest of the step.
 from typing import NamedTuple
 
 import numpy as np
-from numba import prange
 
 from ._config import FAST, kernel
 from .density import edge_density_coeff
@@ -278,12 +277,23 @@ def _unpack(sched, p, dens):
             dens.scale, p.neg_blocks)
 
 
-@kernel(parallel=True, fastmath=FAST)
-def sgd_epoch(head, tail, sched, p, dens, row_keys, neg_tail, neg_inv):
-    """Run one epoch of attraction along due edges plus negative sampling.
+@kernel(fastmath=FAST, error_model="numpy")
+def sgd_blocks(blk0, blk1, head, tail, sched, p, dens, row_keys, neg_tail, neg_inv):
+    """Row blocks ``blk0:blk1`` (of ``ROW_BLOCK`` rows) of one Jacobi epoch: attraction
+    along due edges plus negative sampling, on the calling thread.
+
+    Blocks only read ``tail`` and ``neg_tail`` and write their own rows of ``head``,
+    so any split of the blocks among threads gives the same result. ``fit`` (plain
+    UMAP) and ``transform`` run their epochs through this kernel from a pool of Python
+    threads (``densumap.layout.jacobi_epoch``); one compiled kernel serves every thread
+    count. Compiled with numba's numpy error model, as a parallel loop's body is: the
+    same embeddings as the parallel kernel it replaced (seeded digits SHA-1 compared),
+    where Python's error model ran 1.7x slower and changed the last bits.
 
     Parameters
     ----------
+    blk0, blk1 : int
+        The row blocks to run.
     head : ndarray of shape (n_head, dim), float32
         Positions being optimised; updated in place.
     tail : ndarray of shape (n_tail, dim), float32
@@ -306,40 +316,6 @@ def sgd_epoch(head, tail, sched, p, dens, row_keys, neg_tail, neg_inv):
     neg_inv : ndarray of shape (n_head,), int64
         With ``p.neg_blocks > 1``, the row of ``neg_tail`` that holds each head
         point (read only when ``p.skip_self``); otherwise unused.
-    """
-    n_head = head.shape[0]
-    (indptr, indices, epochs_per_sample, next_sample, epochs_per_negative, next_negative,
-     a, b, gamma, alpha, attract_scale, epoch, seed, pool, skip_self, terms,
-     dscale, neg_blocks) = _unpack(sched, p, dens)
-    n = float(epoch)
-    dim = head.shape[1]
-    n_blocks = (n_head + _ROW_BLOCK - 1) // _ROW_BLOCK
-    for blk in prange(n_blocks):
-        # Allocated here, not in a helper: numba hoists an allocation it cannot see
-        # written out of the parallel loop, and the threads would then share it.
-        scratch = np.empty((5, max(dim, _NB)), dtype=np.float32)
-        for i in range(blk * _ROW_BLOCK, min(n_head, (blk + 1) * _ROW_BLOCK)):
-            state = stream_start(seed, epoch, row_keys[i])
-            neg_lo, neg_n, self_k = _negative_block(i, epoch, seed, pool, neg_blocks, neg_inv,
-                                                    skip_self)
-            _sgd_row(i, state, scratch, head, tail, neg_tail, indptr[i], indptr[i + 1],
-                     indices, epochs_per_sample, next_sample, epochs_per_negative,
-                     next_negative, a, b, gamma, alpha, attract_scale, False, n, neg_lo,
-                     neg_n, self_k, terms, dscale)
-
-
-@kernel(fastmath=FAST, error_model="numpy")
-def sgd_blocks(blk0, blk1, head, tail, sched, p, dens, row_keys, neg_tail, neg_inv):
-    """Row blocks ``blk0:blk1`` (of ``ROW_BLOCK`` rows) of :func:`sgd_epoch`'s Jacobi
-    sweep, on the calling thread; arguments as :func:`sgd_epoch`.
-
-    Blocks only read ``tail`` and ``neg_tail`` and write their own rows of ``head``,
-    so any split of the blocks among threads gives the same result. ``fit`` runs its
-    plain-UMAP epochs through this kernel from a pool of Python threads
-    (``densumap.layout``); one compiled kernel serves every thread count. Compiled with
-    numba's numpy error model, as :func:`sgd_epoch`'s loop body is: the same machine
-    arithmetic, so the same embeddings as :func:`sgd_epoch` (seeded digits SHA-1
-    compared), where Python's error model ran 1.7x slower and changed the last bits.
     """
     n_head = head.shape[0]
     (indptr, indices, epochs_per_sample, next_sample, epochs_per_negative, next_negative,

@@ -128,7 +128,7 @@ def metric_epoch(head, tail, sched, p, row_keys, neg_tail, neg_inv, kw):
     Parameters
     ----------
     head, tail, sched, p, row_keys, neg_tail, neg_inv
-        As for :func:`densumap._kernels.sgd.sgd_epoch` (``p.attract_scale`` 2 in
+        As for :func:`densumap._kernels.sgd.sgd_blocks` (``p.attract_scale`` 2 in
         ``fit`` and ``transform``); there is no density term.
     kw : tuple (code, p, vec, mat)
         The metric (:func:`densumap._kernels.output_metrics.builtin_eval`).
@@ -139,9 +139,9 @@ def metric_epoch(head, tail, sched, p, row_keys, neg_tail, neg_inv, kw):
     n = float(epoch)
     n_head, dim = head.shape
     for blk in prange((n_head + _ROW_BLOCK - 1) // _ROW_BLOCK):
-        # Allocated in the loop body, not in a helper, as in sgd.sgd_epoch. numba
-        # hoists it to the start of the compiled loop body, which each thread runs
-        # for its own share of blocks: one scratch per thread, fully rewritten per row.
+        # Allocated in the loop body, not in a helper: numba hoists it to the start
+        # of the compiled loop body, which each thread runs for its own share of
+        # blocks: one scratch per thread, fully rewritten per row.
         scratch = np.empty((2, dim), dtype=np.float32)
         grads = np.empty((2, dim), dtype=np.float64)
         for i in range(blk * _ROW_BLOCK, min(n_head, (blk + 1) * _ROW_BLOCK)):
