@@ -39,22 +39,34 @@ def test_approximate_neighbours_path_is_thread_count_independent():
     assert np.all(np.isfinite(one))
 
 
-def test_partitioned_densmap_sweep_is_thread_count_independent():
-    """From 8,192 points DensMAP's sweep splits the vertices into parts that run on
-    a pool of threads; the parts of a level move disjoint vertices, so the result is
+@pytest.mark.parametrize("densmap", [True, False])
+def test_partitioned_sweep_is_thread_count_independent(densmap):
+    """From 8,192 points the Gauss-Seidel sweep (DensMAP's, and plain UMAP's above
+    layout.SWEEP_MIN points) splits the vertices into parts that run on a pool of
+    threads; the parts of a level move disjoint vertices, so the result is
     bit-identical to one thread running the same parts in order."""
+    from densumap.layout import SWEEP_MIN
     from densumap.partition import n_levels_for
 
-    n = 9000
+    n = SWEEP_MIN + 500
     assert n_levels_for(n) >= 1
     rng = np.random.default_rng(5)
     centres = rng.normal(scale=5.0, size=(6, 10))
     X = (centres[rng.integers(0, 6, n)] + rng.normal(size=(n, 10))).astype(np.float32)
-    kw = dict(densmap=True, random_state=4, n_epochs=25)
+    kw = dict(densmap=densmap, random_state=4, n_epochs=25)
     one = densumap.UMAP(n_jobs=1, **kw).fit(X).embedding_
     two = densumap.UMAP(n_jobs=2, **kw).fit(X).embedding_
     assert np.array_equal(one, two)
     assert np.all(np.isfinite(one))
+
+
+def test_default_epochs_follow_the_optimiser():
+    from densumap.layout import SWEEP_MIN, default_n_epochs
+
+    assert default_n_epochs(SWEEP_MIN, False) == default_n_epochs(SWEEP_MIN, True) == 500
+    assert default_n_epochs(SWEEP_MIN + 1, True) == 200  # DensMAP
+    assert default_n_epochs(SWEEP_MIN + 1, False) == 120  # plain UMAP's sweep
+    assert default_n_epochs(SWEEP_MIN + 1, False, euclidean=False) == 200  # Jacobi
 
 
 # A child process: seeded fits whose SHA-1s must not depend on whether the kernels

@@ -100,8 +100,9 @@ def compose(left, right, operation):
         density = _standardise((density + input_density(right)) / 2.0)
     result._input_density = density
     n = graph.shape[0]
-    result.n_epochs_ = (layout.default_n_epochs(n, result.densmap) if result.n_epochs is None
-                        else int(result.n_epochs))
+    result.n_epochs_ = (layout.default_n_epochs(n, result.densmap,
+                                                result._output_space() is None)
+                        if result.n_epochs is None else int(result.n_epochs))
     if result.transform_mode == "embedding":
         _lay_out(result, density)
     return result

@@ -69,10 +69,11 @@ class UMAP(ValidationMixin, ModelOpsMixin, ClassNamePrefixFeaturesOutMixin, Tran
         ("wminkowski"), ``vinv`` ("mahalanobis"); any other key is an error. For
         a function, its extra positional arguments, in the dict's order.
     n_epochs : int, default=None
-        Optimisation epochs; None means 500 up to 10,000 samples, else 200, with
-        or without DensMAP (umap-learn adds 200 for DensMAP: pass them explicitly to
-        get its schedule; see :func:`densumap.layout.default_n_epochs`). The resolved
-        value is ``n_epochs_``.
+        Optimisation epochs; None means 500 up to 10,000 samples; above, 200 with
+        DensMAP (umap-learn adds 200 for DensMAP: pass them explicitly to get its
+        schedule) or a non-euclidean ``output_metric``, and 120 for plain UMAP, whose
+        Gauss-Seidel sweep converges in fewer epochs (umap-learn: 200). See
+        :func:`densumap.layout.default_n_epochs`. The resolved value is ``n_epochs_``.
     learning_rate : float, default=1.0
         Initial SGD step, decayed linearly to 0.
     init : {"spectral", "pca", "random"} or ndarray of shape (n_samples, n_components), default="spectral"
@@ -434,7 +435,8 @@ default=(None, None, None)
         output = self._output_space()  # None: the euclidean kernel
         self.n_neighbors_ = n_neighbors
         self.n_epochs_ = (
-            default_n_epochs(n, self.densmap) if self.n_epochs is None else int(self.n_epochs)
+            default_n_epochs(n, self.densmap, output is None) if self.n_epochs is None
+            else int(self.n_epochs)
         )
         if self.a is None or self.b is None:
             self.a_, self.b_ = graph_mod.find_ab_params(self.spread, self.min_dist)
