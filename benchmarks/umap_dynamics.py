@@ -290,13 +290,17 @@ def run_seq(emb, g, a, b, opts):
 
 
 def main():
+    global N_EPOCHS
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("cmd", choices=["prep-densumap", "prep-umap-learn", "opt"])
     ap.add_argument("variant", nargs="?", default="densumap")
     ap.add_argument("--npz", default="/tmp/fmnist_aug_1m.npz")
     ap.add_argument("--n", type=int, default=200_000)
     ap.add_argument("--inputs", default="densumap", choices=["densumap", "umap-learn"])
+    ap.add_argument("--epochs", type=int, default=200,
+                    help="epochs of the optimiser in ``opt`` (the prep fits use 200)")
     args = ap.parse_args()
+    N_EPOCHS = args.epochs
     X, y = load(args.npz, args.n)
     if args.cmd == "prep-densumap":
         return prep_densumap(X, y, args.n)
@@ -320,7 +324,7 @@ def main():
         emb = run_seq(emb, g, a, b, opts)
     else:
         raise SystemExit(f"unknown variant {v!r}")
-    report(f"opt inputs={args.inputs} {v}", X, y, emb, time.perf_counter() - t)
+    report(f"opt inputs={args.inputs} epochs={N_EPOCHS} {v}", X, y, emb, time.perf_counter() - t)
 
 
 if __name__ == "__main__":
