@@ -53,9 +53,10 @@ def load(npz, n):
     return np.ascontiguousarray(d["X"][:n]), np.asarray(d["y"][:n])
 
 
-def report(label, X, y, emb, seconds):
+def report(label, X, y, emb, seconds, cpu=None):
     q = quality_metrics(X, y, emb, 5000)
-    print(label, f"optimiser/fit {seconds:.1f} s",
+    cpu_txt = "" if cpu is None else f" (CPU {cpu:.1f} s, all threads)"
+    print(label, f"optimiser/fit {seconds:.1f} s{cpu_txt}",
           {k: round(v, 4) for k, v in q.items() if k != "sample_size"}, flush=True)
 
 
@@ -309,7 +310,7 @@ def main():
     g, init, a, b = load_inputs(args.inputs, args.n)
     v = args.variant
     emb = init.copy()
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     if v == "densumap":
         emb = run_densumap(emb, g, a, b)
     elif v == "umap-learn":
@@ -324,7 +325,8 @@ def main():
         emb = run_seq(emb, g, a, b, opts)
     else:
         raise SystemExit(f"unknown variant {v!r}")
-    report(f"opt inputs={args.inputs} epochs={N_EPOCHS} {v}", X, y, emb, time.perf_counter() - t)
+    report(f"opt inputs={args.inputs} epochs={N_EPOCHS} {v}", X, y, emb, time.perf_counter() - t,
+           time.process_time() - c)
 
 
 if __name__ == "__main__":
