@@ -291,7 +291,7 @@ def run_seq(emb, g, a, b, opts):
 
 
 def main():
-    global N_EPOCHS
+    global N_EPOCHS, SEED
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("cmd", choices=["prep-densumap", "prep-umap-learn", "opt"])
     ap.add_argument("variant", nargs="?", default="densumap")
@@ -300,7 +300,11 @@ def main():
     ap.add_argument("--inputs", default="densumap", choices=["densumap", "umap-learn"])
     ap.add_argument("--epochs", type=int, default=200,
                     help="epochs of the optimiser in ``opt`` (the prep fits use 200)")
+    ap.add_argument("--seed", type=int, default=SEED,
+                    help="seed of the optimiser in ``opt`` (densumap's fit passes "
+                         "resolve_seed(42) = 1608637542 to optimize_layout)")
     args = ap.parse_args()
+    SEED = args.seed
     N_EPOCHS = args.epochs
     X, y = load(args.npz, args.n)
     if args.cmd == "prep-densumap":
@@ -325,7 +329,7 @@ def main():
         emb = run_seq(emb, g, a, b, opts)
     else:
         raise SystemExit(f"unknown variant {v!r}")
-    report(f"opt inputs={args.inputs} epochs={N_EPOCHS} {v}", X, y, emb, time.perf_counter() - t,
+    report(f"opt inputs={args.inputs} epochs={N_EPOCHS} seed={SEED} {v}", X, y, emb, time.perf_counter() - t,
            time.process_time() - c)
 
 
