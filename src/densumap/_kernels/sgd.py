@@ -8,28 +8,28 @@ split between them.  Negative samples come from a counter-based stream keyed by
 ``(seed, epoch, row_keys[i])`` and are read from positions fixed for the epoch.
 
 * ``sgd_blocks`` (plain UMAP ``fit`` up to ``layout.SWEEP_MIN`` points, and
-  ``transform``) is a Jacobi sweep: all rows may run in parallel, row ``i`` is the
-  only writer of ``head[i]`` and of the sampling state of its edges, and every other position it reads comes from ``tail``, which
-  the caller keeps fixed during the epoch (a snapshot of the embedding during
-  ``fit``; the training embedding during ``transform``).  The fuzzy graph is
-  symmetric, so each undirected edge is sampled from the rows of both endpoints;
-  umap-learn moves both endpoints of every sampled edge, so here each endpoint moves
-  only from its own row with ``attract_scale=2``, keeping the same balance between
-  attraction and repulsion.
+  ``transform``) is a Jacobi sweep: all rows may run in parallel, row ``i`` is the only
+  writer of ``head[i]`` and of the sampling state of its edges, and every other position
+  it reads comes from ``tail``, which the caller keeps fixed during the epoch (a
+  snapshot of the embedding during ``fit``; the training embedding during
+  ``transform``).  The fuzzy graph is symmetric, so each undirected edge is sampled from
+  the rows of both endpoints; umap-learn moves both endpoints of every sampled edge, so
+  here each endpoint moves only from its own row with ``attract_scale=2``, keeping the
+  same balance between attraction and repulsion.
 * ``sweep_part`` (DensMAP ``fit``, and plain UMAP's above ``layout.SWEEP_MIN`` points,
-  driven part by part by ``layout``) is a Gauss-Seidel sweep that does what
-  umap-learn's sequential loop does: a sampled edge ``i -> j`` moves both ``i`` and
-  ``j``, reading both where the sweep has left them.  The vertices are split by
-  nested bisection (``densumap.partition``); each edge is swept at the level where
-  its two ends first share a part, by the one thread that owns that part, and a
-  part runs once the two parts below it are done.  With the Jacobi sweep DensMAP lost density
-  correlation and kNN accuracy to umap-learn (70,000 Fashion-MNIST images: 0.654 vs
-  0.722 and 0.732 vs 0.751); both ingredients, fresh reads and moving both
-  endpoints, were needed to close the gap (BENCHMARKS.md).  Plain UMAP above
-  ``layout.SWEEP_MIN`` points sweeps too: with Jacobi epochs its trustworthiness fell
-  behind umap-learn's as the graph grew (0.957 vs 0.965 at 200,000 points, 0.948 vs
-  0.962 at 1,000,000; BENCHMARKS.md).  One thread or many, the same compiled ``sweep_part`` runs the parts: the row kernel's batch sums
-  are vectorised, and a second compiled copy could order them differently.
+  driven part by part by ``layout``) is a Gauss-Seidel sweep that does what umap-learn's
+  sequential loop does: a sampled edge ``i -> j`` moves both ``i`` and ``j``, reading
+  both where the sweep has left them.  The vertices are split by nested bisection
+  (``densumap.partition``); each edge is swept at the level where its two ends first
+  share a part, by the one thread that owns that part, and a part runs once the two
+  parts below it are done.  With the Jacobi sweep DensMAP lost density correlation and
+  kNN accuracy to umap-learn (70,000 Fashion-MNIST images: 0.654 vs 0.722 and 0.732 vs
+  0.751); both ingredients, fresh reads and moving both endpoints, were needed to close
+  the gap (BENCHMARKS.md).  Plain UMAP above ``layout.SWEEP_MIN`` points sweeps too:
+  with Jacobi epochs its trustworthiness fell behind umap-learn's as the graph grew
+  (0.957 vs 0.965 at 200,000 points, 0.948 vs 0.962 at 1,000,000; BENCHMARKS.md).  One
+  thread or many, the same compiled ``sweep_part`` runs the parts: the row kernel's
+  batch sums are vectorised, and a second compiled copy could order them differently.
 
 The negative samples that follow one attraction are all evaluated at the vertex's
 position after that attraction and their clipped steps summed, rather than applied
