@@ -151,7 +151,7 @@ def build_parser():
                        help="embedding dimension (default: %(default)s)")
     embed.add_argument("--n-epochs", type=int, default=None, metavar="N",
                        help="optimisation epochs (default: 500 up to 10,000 samples, "
-                            "else 200, also with --densmap)")
+                            "else 120, or 200 with --densmap)")
     embed.add_argument("--n-jobs", type=int, default=-1, metavar="J",
                        help="threads; -1 = all (default: %(default)s)")
     embed.add_argument("--seed", type=int, default=None, metavar="S",
