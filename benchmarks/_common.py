@@ -1,4 +1,5 @@
 """Helpers shared by the benchmark scripts: paths, machine info, fresh-process runs."""
+import collections
 import datetime
 import json
 import os
@@ -24,6 +25,31 @@ def child_env(extra=None):
     if extra:
         env.update(extra)
     return env
+
+
+class TimedKernels:
+    """Stands in for a kernel module (e.g. ``densumap._kernels.nndescent``) and adds the
+    ``clock`` seconds of every compiled function it hands out to ``seconds[name]``
+    (``calls[name]`` counts them). Calls from several threads add up their own spans."""
+
+    def __init__(self, module, clock):
+        self.module = module
+        self.clock = clock
+        self.seconds = collections.defaultdict(float)
+        self.calls = collections.Counter()
+
+    def __getattr__(self, name):
+        func = getattr(self.module, name)
+        if not hasattr(func, "py_func"):
+            return func
+
+        def timed(*args):
+            start = self.clock()
+            result = func(*args)
+            self.seconds[name] += self.clock() - start
+            self.calls[name] += 1
+            return result
+        return timed
 
 
 def int_list(text):

@@ -8,11 +8,11 @@ Usage::
 Compiles the kernels on 5,000 rows, then runs ``densumap.nndescent.approximate_knn``
 (k=15, seed 1) ``R`` times with ``THREADS`` numba threads while ``K`` competing busy
 loops run. Prints, per repeat, the wall and CPU seconds, the wall seconds of every kernel
-the driver calls, and the SHA-1 of the neighbour indices (equal for any thread count
+the driver calls (summed over the pool's threads, so they add up to more than the
+wall time), and the SHA-1 of the neighbour indices (equal for any thread count
 and load).
 """
 import argparse
-import collections
 import hashlib
 import os
 import subprocess
@@ -23,6 +23,7 @@ import numba
 import numpy as np
 
 import densumap.nndescent as nd
+from _common import TimedKernels
 from densumap.datasets import load_fashion_mnist
 
 p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -42,32 +43,13 @@ else:
 kernels = nd._k
 
 
-class _Timed:
-    """Stands in for the kernel module; records the wall time of every compiled call."""
-
-    def __init__(self):
-        self.seconds = collections.defaultdict(float)
-
-    def __getattr__(self, name):
-        func = getattr(kernels, name)
-        if not hasattr(func, "py_func"):
-            return func
-
-        def timed(*a):
-            start = time.perf_counter()
-            result = func(*a)
-            self.seconds[name] += time.perf_counter() - start
-            return result
-        return timed
-
-
 nd.approximate_knn(X[:5000], 15, random_state=1)
 numba.set_num_threads(args.threads)
 loops = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
          for _ in range(args.load)]
 try:
     for r in range(args.repeats):
-        timer = _Timed()
+        timer = TimedKernels(kernels, time.perf_counter)
         nd._k = timer
         t, c = time.perf_counter(), time.process_time()
         idx, _ = nd.approximate_knn(X, 15, random_state=1)

@@ -10,7 +10,6 @@ Every kernel that ``densumap.nndescent`` calls is timed (``time.process_time``) 
 counted; recall@15 is measured against exact neighbours of 1,000 random rows. A search
 of 5,000 rows first compiles the kernels (or loads them from numba's cache).
 """
-import collections
 import os
 import sys
 import time
@@ -19,6 +18,7 @@ import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
 import densumap.nndescent as nd
+from _common import TimedKernels
 from densumap.datasets import load_fashion_mnist
 
 which, n = sys.argv[1], int(sys.argv[2])
@@ -36,30 +36,9 @@ _, exact = NearestNeighbors(n_neighbors=15).fit(X).kneighbors(X[queries])
 kernels = nd._k
 
 
-class _Timed:
-    """Stands in for the kernel module and times every compiled function it hands out."""
-
-    def __init__(self):
-        self.seconds = collections.defaultdict(float)
-        self.calls = collections.Counter()
-
-    def __getattr__(self, name):
-        func = getattr(kernels, name)
-        if not hasattr(func, "py_func"):
-            return func
-
-        def timed(*args):
-            start = time.process_time()
-            result = func(*args)
-            self.seconds[name] += time.process_time() - start
-            self.calls[name] += 1
-            return result
-        return timed
-
-
 nd.approximate_knn(X[:5000], 15, random_state=1)
 for _ in range(repeats):
-    nd._k = timed = _Timed()
+    nd._k = timed = TimedKernels(kernels, time.process_time)
     wall, cpu = time.time(), time.process_time()
     indices, _ = nd.approximate_knn(X, 15, random_state=0)
     wall, cpu = time.time() - wall, time.process_time() - cpu

@@ -108,8 +108,8 @@ def _renumber(graph, embedding, target, perm):
 
 
 def _sweep_epoch(pool, work, pos, snapshot, sched, sweep, p, dens, row_keys, neg_inv):
-    """One DensMAP epoch, the parts of the nested bisection shared out to ``pool``'s
-    threads.
+    """One Gauss-Seidel epoch (DensMAP's, and plain UMAP's above ``SWEEP_MIN`` points),
+    the parts of the nested bisection shared out to ``pool``'s threads.
 
     A part runs as soon as the two parts below it are done
     (:func:`_threads.share_out_tree`): its rows move only vertices inside it, which
@@ -151,9 +151,10 @@ def jacobi_epoch(pool, head, tail, sched, p, dens, row_keys, neg_tail, neg_inv):
 def _epoch_pool(swept, output, stack):
     """Threads for the epochs: None for one thread or a non-euclidean output space.
 
-    DensMAP's sweep gets ``numba.get_num_threads()`` threads; plain UMAP's epochs get
-    twice that when it is every core this process may use (:func:`_threads.pool_threads`:
-    a barrier at the end of every epoch waited for the thread that had lost its core).
+    The sweep gets ``numba.get_num_threads()`` threads (twice as many did not help it
+    on a busy machine); the Jacobi epochs get twice that when it is every core this
+    process may use (:func:`_threads.pool_threads`: a barrier at the end of every epoch
+    waited for the thread that had lost its core).
     """
     if output is not None and not swept:
         return None
