@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.neighbors import NearestNeighbors
 
 from densumap import graph
@@ -46,6 +47,61 @@ def test_fuzzy_graph_matches_reference(knn, mix):
     ref = naive.fuzzy_graph(idx, d, sig, rho, mix)
     np.testing.assert_allclose(G.toarray(), ref, atol=1e-4)
     assert (G != G.T).nnz == 0
+
+
+def _scipy_membership(idx, vals):
+    n, k = idx.shape
+    rows = np.repeat(np.arange(n), k)
+    keep = (idx.ravel() >= 0) & (vals.ravel() > 0)
+    g = sp.csr_matrix((vals.ravel()[keep], (rows[keep], idx.ravel()[keep])), shape=(n, n),
+                      dtype=np.float32)
+    g.sum_duplicates()
+    return g
+
+
+def _scipy_union(g, mix):
+    # The formulation fuzzy_union replaced: scipy's float32 sparse algebra.
+    t = g.T.tocsr()
+    prod = g.multiply(t)
+    out = sp.csr_matrix(mix * (g + t - prod) + (1.0 - mix) * prod, dtype=np.float32)
+    out.eliminate_zeros()
+    out.sort_indices()
+    return out
+
+
+def _assert_same_csr(got, want):
+    assert got.has_canonical_format and got.data.dtype == np.float32
+    np.testing.assert_array_equal(got.indptr, want.indptr)
+    np.testing.assert_array_equal(got.indices, want.indices)
+    np.testing.assert_array_equal(got.data.view(np.uint32), want.data.view(np.uint32))
+
+
+@pytest.mark.parametrize("mix", [1.0, 0.5, 0.3, 0.0])
+def test_fuzzy_union_is_scipys_sparse_algebra_bit_for_bit(knn, mix):
+    _, idx, d = knn
+    idx = idx.copy()
+    idx[::7, 5] = -1  # removed edges
+    idx[::11, 3] = idx[::11, 4]  # a neighbour listed twice: summed
+    sig, rho = graph.smooth_knn_dist(d, 15)
+    directed = graph.membership_graph(idx, d, sig, rho)
+    vals = graph._k.membership_strengths(idx, d, sig, rho)
+    _assert_same_csr(directed, _scipy_membership(idx, vals))
+    _assert_same_csr(graph.fuzzy_union(directed, mix), _scipy_union(directed, mix))
+
+
+def test_fuzzy_union_of_a_non_canonical_float64_graph_leaves_it_alone():
+    rng = np.random.default_rng(1)
+    n = 200
+    rows, cols = rng.integers(0, n, size=(2, 1500))
+    g = sp.coo_matrix((rng.uniform(0.01, 1.0, 1500), (rows, cols)), shape=(n, n)).tocsr()
+    g.data[::9] = 0.0  # explicit zeros are dropped
+    g.has_canonical_format = False
+    before = (g.indptr.copy(), g.indices.copy(), g.data.copy())
+    want = sp.csr_matrix(g, dtype=np.float32, copy=True)
+    want.sum_duplicates()
+    _assert_same_csr(graph.fuzzy_union(g, 0.7), _scipy_union(want, 0.7))
+    for a, b in zip(before, (g.indptr, g.indices, g.data)):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_input_radii_match_reference(knn):

@@ -279,3 +279,135 @@ def edge_knn_distances(indptr, indices, knn_indices, knn_dists, out):
                 missing += 1
             out[e] = max(max(forward, backward) - 1.0, 0.0)
     return missing
+
+
+@kernel()
+def knn_rows(indices, values):
+    """The kNN lists as CSR rows: entries with ``values > 0`` (and a neighbour ``>= 0``),
+    each row sorted by column, repeated neighbours summed in list order.
+
+    Returns
+    -------
+    indptr : ndarray of shape (n + 1,), int64
+    cols : ndarray, int32
+    vals : ndarray, float32
+    """
+    n, m = indices.shape
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    cols = np.empty(n * m, dtype=np.int32)
+    vals = np.empty(n * m, dtype=np.float32)
+    row_c = np.empty(m, dtype=np.int32)
+    row_v = np.empty(m, dtype=np.float32)
+    pos = 0
+    for i in range(n):
+        cnt = 0
+        for j in range(m):
+            c = indices[i, j]
+            v = values[i, j]
+            if c < 0 or not v > 0.0:
+                continue
+            # Insertion sort by column; a repeated column goes after its equals.
+            k = cnt
+            while k > 0 and row_c[k - 1] > c:
+                row_c[k] = row_c[k - 1]
+                row_v[k] = row_v[k - 1]
+                k -= 1
+            row_c[k] = c
+            row_v[k] = v
+            cnt += 1
+        for k in range(cnt):
+            if k > 0 and row_c[k] == cols[pos - 1]:
+                vals[pos - 1] += row_v[k]
+            else:
+                cols[pos] = row_c[k]
+                vals[pos] = row_v[k]
+                pos += 1
+        indptr[i + 1] = pos
+    return indptr, cols[:pos].copy(), vals[:pos].copy()
+
+
+@kernel()
+def csr_transpose(n_cols, indptr, indices, data):
+    """The transpose of a CSR matrix, as CSR with every row sorted (a counting sort)."""
+    n_rows = indptr.shape[0] - 1
+    nnz = indptr[n_rows]
+    t_indptr = np.zeros(n_cols + 1, dtype=np.int64)
+    for jj in range(nnz):
+        t_indptr[indices[jj] + 1] += 1
+    for c in range(n_cols):
+        t_indptr[c + 1] += t_indptr[c]
+    fill = t_indptr[:-1].copy()
+    t_indices = np.empty(nnz, dtype=np.int32)
+    t_data = np.empty(nnz, dtype=data.dtype)
+    for i in range(n_rows):
+        for jj in range(indptr[i], indptr[i + 1]):
+            c = indices[jj]
+            dst = fill[c]
+            t_indices[dst] = i
+            t_data[dst] = data[jj]
+            fill[c] = dst + 1
+    return t_indptr, t_indices, t_data
+
+
+@kernel()
+def fuzzy_union_rows(indptr, indices, data, t_indptr, t_indices, t_data, mix, co_mix):
+    """``mix * (A + A^T - A * A^T) + co_mix * (A * A^T)`` entry by entry, in float32.
+
+    ``A`` is a canonical float32 CSR matrix (sorted rows, no repeated column) and
+    ``A^T`` its transpose (:func:`csr_transpose`); ``mix`` and ``co_mix`` are float32.
+    Each step rounds to float32 as scipy's sparse sum, product and scalar products of
+    float32 matrices do, so the result is the same to the last bit; zeros are dropped.
+
+    Returns
+    -------
+    indptr : ndarray of shape (n + 1,), int64
+    indices : ndarray, int32, sorted in every row
+    data : ndarray, float32
+    """
+    n = indptr.shape[0] - 1
+    out_indptr = np.zeros(n + 1, dtype=np.int64)
+    for i in range(n):  # first pass: the size of every merged row
+        a, a_end = indptr[i], indptr[i + 1]
+        b, b_end = t_indptr[i], t_indptr[i + 1]
+        cnt = 0
+        while a < a_end or b < b_end:
+            if b == b_end or (a < a_end and indices[a] < t_indices[b]):
+                a += 1
+            elif a == a_end or t_indices[b] < indices[a]:
+                b += 1
+            else:
+                a += 1
+                b += 1
+            cnt += 1
+        out_indptr[i + 1] = out_indptr[i] + cnt
+    out_indices = np.empty(out_indptr[n], dtype=np.int32)
+    out_data = np.empty(out_indptr[n], dtype=np.float32)
+    pos = 0
+    for i in range(n):
+        a, a_end = indptr[i], indptr[i + 1]
+        b, b_end = t_indptr[i], t_indptr[i + 1]
+        start = pos
+        while a < a_end or b < b_end:
+            if b == b_end or (a < a_end and indices[a] < t_indices[b]):
+                col = indices[a]
+                val = mix * data[a]
+                a += 1
+            elif a == a_end or t_indices[b] < indices[a]:
+                col = t_indices[b]
+                val = mix * t_data[b]
+                b += 1
+            else:
+                col = indices[a]
+                x = data[a]
+                y = t_data[b]
+                both = x * y
+                val = mix * ((x + y) - both) + co_mix * both
+                a += 1
+                b += 1
+            if val != 0.0:
+                out_indices[pos] = col
+                out_data[pos] = val
+                pos += 1
+        out_indptr[i] = start
+    out_indptr[n] = pos
+    return out_indptr, out_indices[:pos].copy(), out_data[:pos].copy()
