@@ -70,7 +70,8 @@ def bisect(coords, graph, n_levels, seed):
     coords : ndarray of shape (n, dim)
         Positions used to split (the initial layout).
     graph : csr_matrix of shape (n, n)
-        The layout graph (its pattern is used).
+        The layout graph: its pattern, which is symmetric for a fuzzy graph (for one
+        that is not, a cut counts the edges of the crossing vertex's own row).
     n_levels : int
     seed : int
         Orders the vertices inside each finest part (a seeded pseudo-random order,
@@ -81,13 +82,11 @@ def bisect(coords, graph, n_levels, seed):
     SweepPlan
     """
     n, dim = coords.shape
-    coords = np.asarray(coords, dtype=np.float64)
-    pattern = (graph + graph.T).tocsr()
-    indptr = np.ascontiguousarray(pattern.indptr, dtype=np.int64)
+    coords = np.ascontiguousarray(coords, dtype=np.float64)
+    indptr = np.ascontiguousarray(graph.indptr, dtype=np.int64)
     group = np.zeros(n, dtype=np.int64)
     for _ in range(n_levels):
-        extents = [neighbour_extent(indptr, pattern.indices, np.ascontiguousarray(coords[:, ax]),
-                                    group) for ax in range(dim)]
+        lo_all, hi_all = neighbour_extent(indptr, graph.indices, graph.data, coords, group)
         side = np.zeros(n, dtype=np.int64)
         order = np.argsort(group, kind="stable")
         starts = np.searchsorted(group[order], np.arange(group.max() + 2))
@@ -98,7 +97,7 @@ def bisect(coords, graph, n_levels, seed):
             best = None
             for ax in range(dim):
                 x = coords[members, ax]
-                lo, hi = extents[ax][0][members], extents[ax][1][members]
+                lo, hi = lo_all[members, ax], hi_all[members, ax]
                 for t in np.quantile(x, _CUTS):
                     crossing = int(np.count_nonzero((lo <= t) & (t < hi)))
                     upper = x > t

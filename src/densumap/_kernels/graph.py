@@ -206,33 +206,36 @@ def row_levels(indptr, indices, part):
 
 
 @kernel(parallel=True)
-def neighbour_extent(indptr, indices, coord, group):
-    """Smallest and largest ``coord`` over each vertex and its neighbours of its group.
+def neighbour_extent(indptr, indices, data, coords, group):
+    """Smallest and largest coordinates over each vertex and its neighbours of its group.
 
     Parameters
     ----------
-    indptr, indices : CSR structure of a graph with ``n`` vertices.
-    coord : ndarray of shape (n,), float64
+    indptr, indices, data : CSR graph with ``n`` vertices; entries of weight 0 are
+        not edges.
+    coords : ndarray of shape (n, dim), float64
     group : ndarray of shape (n,), int64
         Only neighbours ``j`` with ``group[j] == group[i]`` count for vertex ``i``.
 
     Returns
     -------
-    lo, hi : ndarrays of shape (n,), float64
-        A cut ``coord > t`` separates ``i`` from one of those neighbours exactly
-        when ``lo[i] <= t < hi[i]``.
+    lo, hi : ndarrays of shape (n, dim), float64
+        On axis ``ax``, a cut ``coords[:, ax] > t`` separates ``i`` from one of those
+        neighbours exactly when ``lo[i, ax] <= t < hi[i, ax]``.
     """
-    n = indptr.shape[0] - 1
-    lo = coord.copy()
-    hi = coord.copy()
+    n, dim = coords.shape
+    lo = coords.copy()
+    hi = coords.copy()
     for i in prange(n):
         for e in range(indptr[i], indptr[i + 1]):
             j = indices[e]
-            if group[j] == group[i]:
-                if coord[j] < lo[i]:
-                    lo[i] = coord[j]
-                if coord[j] > hi[i]:
-                    hi[i] = coord[j]
+            if group[j] == group[i] and data[e] != 0:
+                for ax in range(dim):
+                    c = coords[j, ax]
+                    if c < lo[i, ax]:
+                        lo[i, ax] = c
+                    if c > hi[i, ax]:
+                        hi[i, ax] = c
     return lo, hi
 
 
@@ -411,3 +414,29 @@ def fuzzy_union_rows(indptr, indices, data, t_indptr, t_indices, t_data, mix, co
         out_indptr[i] = start
     out_indptr[n] = pos
     return out_indptr, out_indices[:pos].copy(), out_data[:pos].copy()
+
+
+@kernel()
+def edge_clocks(weights, top, negative_sample_rate):
+    """Sampling clocks of every edge: ``top / w`` epochs between its samples, and that
+    divided by ``negative_sample_rate`` between its negative samples.
+
+    Returns
+    -------
+    eps, next_sample, eps_neg, next_negative : ndarrays of shape (n_edges,), float64
+        Each ``next_*`` starts equal to its period.
+    """
+    m = weights.shape[0]
+    eps = np.empty(m)
+    next_sample = np.empty(m)
+    eps_neg = np.empty(m)
+    next_negative = np.empty(m)
+    for e in range(m):
+        w = np.float64(weights[e])
+        period = top / np.maximum(w, 1e-300)
+        eps[e] = period
+        next_sample[e] = period
+        neg = period / negative_sample_rate
+        eps_neg[e] = neg
+        next_negative[e] = neg
+    return eps, next_sample, eps_neg, next_negative
