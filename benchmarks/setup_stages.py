@@ -64,7 +64,8 @@ def main():
     else:
         with np.load(path) as z:
             X = np.ascontiguousarray(z["X"][:n], dtype=np.float32)
-        knn_i, knn_d = timed("kNN (cached afterwards)", lambda: approximate_knn(X, 15, random_state=42))
+        knn_i, knn_d = timed("kNN (cached afterwards)",
+                             lambda: approximate_knn(X, 15, random_state=42))
         np.savez(cache, i=knn_i, d=knn_d)
     knn_i = np.ascontiguousarray(knn_i, dtype=np.int32)
     knn_d = np.ascontiguousarray(knn_d, dtype=np.float32)
