@@ -10,6 +10,7 @@ row ``j`` of slice ``t``.  The user gives the matrices between consecutive slice
 (as dictionaries); those further apart are their products, and the backward ones
 their transposes, so a relation may be partial, and many-to-one or one-to-many.
 """
+import contextlib
 import logging
 from numbers import Integral
 from typing import NamedTuple
@@ -21,6 +22,7 @@ from ._kernels.aligned_sgd import AlignmentLinks, SliceTable, aligned_epoch, pai
 from ._kernels.density import vertex_terms
 from ._kernels.graph import shuffle_rows
 from ._kernels.sgd import NO_DENSITY, DensityTerms, EdgeSchedule
+from ._threads import pool_threads, task_pool
 from .density import correlation_state
 from .layout import density_active
 
@@ -328,26 +330,32 @@ def optimize_aligned(problems, links, n_epochs, seed, first_moving=0, progress=N
             else (0.0, 1.0) for p in problems]
     snapshot = np.empty_like(work)
     row_lo = int(starts[first_moving])
-    for epoch in range(n_epochs):
-        decay = 1.0 - epoch / float(n_epochs)
-        for s, p in enumerate(problems):
-            table_params[s, 3] = p.params.learning_rate * decay
-        snapshot[:] = work
-        dens = _density_terms(problems, snapshot, starts, epoch, mass, first_moving)
-        aligned_epoch(work, snapshot, sched, table, alink, dens, epoch, useed, row_lo,
-                      int(starts[-1]))
-        if progress is not None:
-            progress()
+    with contextlib.ExitStack() as stack:
+        # One pool for every density epoch's embedding radii (not one per slice and
+        # epoch); None without DensMAP slices.
+        pool = (task_pool(pool_threads(oversubscribe=False), stack)
+                if any(p.target is not None for p in problems[first_moving:]) else None)
+        for epoch in range(n_epochs):
+            decay = 1.0 - epoch / float(n_epochs)
+            for s, p in enumerate(problems):
+                table_params[s, 3] = p.params.learning_rate * decay
+            snapshot[:] = work
+            dens = _density_terms(problems, snapshot, starts, epoch, mass, first_moving,
+                                  pool)
+            aligned_epoch(work, snapshot, sched, table, alink, dens, epoch, useed, row_lo,
+                          int(starts[-1]))
+            if progress is not None:
+                progress()
     return [work[starts[s]:starts[s + 1]].copy() for s in range(len(problems))]
 
 
-def _density_terms(problems, snapshot, starts, epoch, mass, first_moving):
+def _density_terms(problems, snapshot, starts, epoch, mass, first_moving, pool=None):
     """DensMAP terms of every moving slice whose density window is open, or none.
 
     Each slice's correlation is computed on its own graph and radii; its scale
     ``lambda * mu_tot / (mu_max * n_active * s)`` is folded into the first column of
     its rows (the edge coefficient is linear in it), so one kernel serves slices of
-    different scales.
+    different scales. ``pool`` runs the embedding radii (:mod:`densumap._threads`).
     """
     terms = None
     for s in range(first_moving, len(problems)):
@@ -356,7 +364,7 @@ def _density_terms(problems, snapshot, starts, epoch, mass, first_moving):
             continue
         lo, hi = starts[s], starts[s + 1]
         state = correlation_state(snapshot[lo:hi], p.graph, p.target, p.params.a,
-                                  p.params.b, p.params.dens_var_shift)
+                                  p.params.b, p.params.dens_var_shift, pool)
         if not state.n_active:
             continue
         mu_tot, mu_max = mass[s]
