@@ -40,7 +40,6 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _worker import quality_metrics  # noqa: E402
 
-import densumap.estimator as estimator_mod  # noqa: E402
 import densumap.layout as layout_mod  # noqa: E402
 from densumap._kernels.density import edge_density_coeff, vertex_terms  # noqa: E402
 from densumap._kernels.graph import shuffle_rows  # noqa: E402
@@ -51,8 +50,12 @@ from densumap.density import correlation_state  # noqa: E402
 
 @numba.njit(fastmath=True)
 def _seq_epoch(pos, snap, heads, lo, hi, indices, eps, nxt, epsn, nxtn, a, b, alpha, n,
-               terms, dscale, fresh, both, negsnap, sumneg, rs):
-    """Items t = 0..len(heads)-1: vertex heads[t], its entries lo[t]:hi[t]."""
+               terms, dscale, fresh, both, negsnap, sumneg, block, rs):
+    """Items t = 0..len(heads)-1: vertex heads[t], its entries lo[t]:hi[t].
+
+    ``block`` > 0 (``umap_dynamics.py``): fresh reads and moving the other end only for
+    edges whose ends lie in one block of ``block`` consecutive rows; 0: every edge.
+    """
     npts, dim = pos.shape
     acc = np.zeros(dim)
     one = 1.0
@@ -62,7 +65,9 @@ def _seq_epoch(pos, snap, heads, lo, hi, indices, eps, nxt, epsn, nxtn, a, b, al
             if nxt[e] > n:
                 continue
             j = indices[e]
-            src = pos if fresh else snap
+            local = block == 0 or (i // block) == (j // block)
+            src = pos if (fresh and local) else snap
+            mv = both and local
             d2 = 0.0
             for c in range(dim):
                 diff = pos[i, c] - src[j, c]
@@ -76,8 +81,8 @@ def _seq_epoch(pos, snap, heads, lo, hi, indices, eps, nxt, epsn, nxtn, a, b, al
                 for c in range(dim):
                     diff = pos[i, c] - src[j, c]
                     g = _clip(coeff * diff) + (_clip(dco * diff) if dco != 0.0 else 0.0)
-                    pos[i, c] += (1.0 if both else 2.0) * g * alpha
-                    if both:
+                    pos[i, c] += (1.0 if mv else 2.0) * g * alpha
+                    if mv:
                         pos[j, c] -= g * alpha
             nxt[e] += eps[e]
             n_neg = int((n - nxtn[e]) / epsn[e])
@@ -124,7 +129,7 @@ def _items(graph, order, seed):
 
 
 def sequential_optimizer(opts):
-    def optimize(embedding, graph, params, seed, target=None, progress=None):
+    def optimize(embedding, graph, params, seed, target=None, progress=None, output=None):
         graph = graph.copy()
         shuffle_rows(graph.indptr, graph.indices, graph.data, np.uint64(seed))
         sched = layout_mod.make_schedule(graph, params.n_epochs, params.negative_sample_rate)
@@ -146,13 +151,14 @@ def sequential_optimizer(opts):
                             sched.next_sample, sched.epochs_per_negative,
                             sched.next_negative, params.a, params.b, alpha, float(epoch),
                             terms, dscale, opts.get("fresh", 1) == 1, opts.get("both", 1) == 1,
-                            opts.get("negsnap", 0) == 1, opts.get("sumneg", 0) == 1, rs)
+                            opts.get("negsnap", 0) == 1, opts.get("sumneg", 0) == 1, 0, rs)
         embedding[:] = pos
         return embedding
     return optimize
 
 
-def umap_learn_optimizer(embedding, graph, params, seed, target=None, progress=None):
+def umap_learn_optimizer(embedding, graph, params, seed, target=None, progress=None,
+                         output=None):
     from umap.layouts import optimize_layout_euclidean
     from umap.umap_ import make_epochs_per_sample
 
@@ -179,13 +185,13 @@ def main():
     X, y = X[:n], y[:n]
     if variant == "umap-learn":
         warnings.simplefilter("ignore")
-        estimator_mod.layout.optimize_layout = umap_learn_optimizer
+        layout_mod.optimize_layout = umap_learn_optimizer
     elif variant.startswith("seq:"):
         opts = {}
         for kv in filter(None, variant[4:].split(",")):
             key, value = kv.split("=")
             opts[key] = value if key == "order" else int(value)
-        estimator_mod.layout.optimize_layout = sequential_optimizer(opts)
+        layout_mod.optimize_layout = sequential_optimizer(opts)
     elif variant != "densumap":
         raise SystemExit(f"unknown variant {variant!r}")
     from densumap import UMAP

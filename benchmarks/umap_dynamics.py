@@ -36,12 +36,13 @@ import sys
 import time
 import warnings
 
-import numba
 import numpy as np
 import scipy.sparse as sp
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _worker import quality_metrics  # noqa: E402
+# The sequential reference loop (density term off here) and its item orders.
+from densmap_dynamics import _items, _seq_epoch  # noqa: E402
 
 SEED = 42
 N_EPOCHS = 200
@@ -180,79 +181,6 @@ def run_umap_learn(emb, g, a, b):
         parallel=False, move_other=True)
 
 
-@numba.njit(fastmath=True)
-def _clip(v):
-    return 4.0 if v > 4.0 else (-4.0 if v < -4.0 else v)
-
-
-@numba.njit(fastmath=True)
-def _seq_epoch(pos, snap, heads, lo, hi, indices, eps, nxt, epsn, nxtn, a, b, alpha, n,
-               fresh, both, negsnap, sumneg, block, rs):
-    """Items t = 0..len(heads)-1: vertex heads[t], its entries lo[t]:hi[t]."""
-    npts, dim = pos.shape
-    acc = np.zeros(dim)
-    for t in range(heads.shape[0]):
-        i = heads[t]
-        for e in range(lo[t], hi[t]):
-            if nxt[e] > n:
-                continue
-            j = indices[e]
-            local = block == 0 or (i // block) == (j // block)
-            src = pos if (fresh and local) else snap
-            mv = both and local
-            d2 = 0.0
-            for c in range(dim):
-                diff = pos[i, c] - src[j, c]
-                d2 += diff * diff
-            if d2 > 0.0:
-                db = d2**b
-                coeff = -2.0 * a * b * db / d2 / (a * db + 1.0)
-                for c in range(dim):
-                    g = _clip(coeff * (pos[i, c] - src[j, c]))
-                    pos[i, c] += (1.0 if mv else 2.0) * g * alpha
-                    if mv:
-                        pos[j, c] -= g * alpha
-            nxt[e] += eps[e]
-            n_neg = int((n - nxtn[e]) / epsn[e])
-            nsrc = snap if (negsnap or not fresh) else pos
-            for c in range(dim):
-                acc[c] = 0.0
-            for _ in range(n_neg):
-                rs = (rs * 6364136223846793005 + 1442695040888963407) & 0xFFFFFFFFFFFFFFFF
-                k = (rs >> 33) % npts
-                if k == i:
-                    continue
-                d2 = 0.0
-                for c in range(dim):
-                    diff = pos[i, c] - nsrc[k, c]
-                    d2 += diff * diff
-                if d2 > 0.0:
-                    coeff = 2.0 * b / ((0.001 + d2) * (a * d2**b + 1.0))
-                    for c in range(dim):
-                        g = _clip(coeff * (pos[i, c] - nsrc[k, c]))
-                        if sumneg:
-                            acc[c] += g
-                        else:
-                            pos[i, c] += g * alpha
-            for c in range(dim):
-                pos[i, c] += acc[c] * alpha
-            nxtn[e] += n_neg * epsn[e]
-    return rs
-
-
-def _items(graph, order, seed):
-    n = graph.shape[0]
-    rng = np.random.default_rng(seed)
-    if order in ("rows", "randrows"):
-        rows = np.arange(n) if order == "rows" else rng.permutation(n)
-        return rows, graph.indptr[rows], graph.indptr[rows + 1]
-    coo = graph.tocoo()
-    entry = np.arange(coo.nnz)
-    lo_v, hi_v = np.minimum(coo.row, coo.col), np.maximum(coo.row, coo.col)
-    pair_id = np.unique(lo_v * np.int64(n) + hi_v, return_inverse=True)[1]
-    pair_order = rng.permutation(pair_id.max() + 1)[pair_id]
-    seq = np.lexsort((entry, pair_order))
-    return coo.row[seq], entry[seq], entry[seq] + 1
 
 
 def run_seq(emb, g, a, b, opts):
@@ -279,9 +207,10 @@ def run_seq(emb, g, a, b, opts):
         snap = pos.copy()
         rs = _seq_epoch(pos, snap, heads, lo, hi, sched.indices, sched.epochs_per_sample,
                         sched.next_sample, sched.epochs_per_negative, sched.next_negative,
-                        a, b, alpha, float(epoch), opts.get("fresh", 1) == 1,
-                        opts.get("both", 1) == 1, opts.get("negsnap", 0) == 1,
-                        opts.get("sumneg", 0) == 1, int(opts.get("block", 0)), rs)
+                        a, b, alpha, float(epoch), np.zeros((1, 3)), 0.0,
+                        opts.get("fresh", 1) == 1, opts.get("both", 1) == 1,
+                        opts.get("negsnap", 0) == 1, opts.get("sumneg", 0) == 1,
+                        int(opts.get("block", 0)), rs)
     out = pos.astype(np.float32)
     if perm is not None:
         emb[perm] = out
