@@ -219,3 +219,43 @@ def test_part_rows_counts_each_parts_rows_of_its_level():
     assert part_rows(sweep, 0).tolist() == [2, 4, 0, 2]  # part 2 is empty
     assert part_rows(sweep, 1).tolist() == [1, 1]
     assert part_rows(sweep, 2).tolist() == [0]
+
+
+def test_neighbour_extent_over_each_axis_ignores_other_groups_and_zero_weights():
+    from densumap._kernels.graph import neighbour_extent
+
+    rng = np.random.default_rng(4)
+    adj, coords = _random_layout_graph(0)
+    adj = adj.astype(np.float32)
+    adj.data[::5] = 0.0  # stored zeros are not edges
+    n = adj.shape[0]
+    coords = np.ascontiguousarray(coords, dtype=np.float64)
+    group = rng.integers(0, 3, n).astype(np.int64)
+    lo, hi = neighbour_extent(adj.indptr.astype(np.int64), adj.indices, adj.data, coords, group)
+    for i in range(n):
+        s, e = adj.indptr[i], adj.indptr[i + 1]
+        nbrs = adj.indices[s:e][(adj.data[s:e] != 0) & (group[adj.indices[s:e]] == group[i])]
+        pts = coords[np.concatenate(([i], nbrs))]
+        np.testing.assert_array_equal(lo[i], pts.min(axis=0))
+        np.testing.assert_array_equal(hi[i], pts.max(axis=0))
+
+
+@pytest.mark.parametrize("w_max", [None, 1.0])
+def test_edge_clocks_are_top_over_weight_bit_for_bit(w_max):
+    from densumap.layout import make_schedule
+
+    rng = np.random.default_rng(5)
+    g = sp.random(300, 300, density=0.05, random_state=5, format="csr", dtype=np.float32)
+    g.data = rng.uniform(0.0, 0.9, g.nnz).astype(np.float32)
+    g.data[3] = 0.0  # a zero weight: a period of top / 1e-300, never sampled
+    sched = make_schedule(g, 120, 5.0, w_max=w_max)
+    w = g.data.astype(np.float64)
+    top = w.max() if w_max is None else w_max
+    eps = top / np.maximum(w, 1e-300)
+    for got, want in ((sched.epochs_per_sample, eps), (sched.next_sample, eps),
+                      (sched.epochs_per_negative, eps / 5.0), (sched.next_negative, eps / 5.0)):
+        assert got.dtype == np.float64
+        np.testing.assert_array_equal(got, want)
+    assert sched.next_sample is not sched.epochs_per_sample  # the clocks move, the periods stay
+    empty = make_schedule(sp.csr_matrix((4, 4), dtype=np.float32), 120, 5.0)
+    assert empty.epochs_per_sample.shape == (0,) and empty.indptr.tolist() == [0] * 5
