@@ -5,7 +5,7 @@ Usage::
     PYTHONPATH=src python benchmarks/setup_stages.py /tmp/fmnist_aug_1m.npz 1000000
 
 On the first N rows of an ``.npz`` (``make_fmnist_1m.py``; the kNN is cached in
-``/tmp/setup_knn_N.npz`` after the first run) times, one after the other in this
+``/tmp/setup_knn_NAME_N.npz`` after the first run) times, one after the other in this
 process:
 
 * the fuzzy graph: scipy's float32 sparse algebra (the formulation densumap used
@@ -57,7 +57,8 @@ def timed(label, f):
 
 def main():
     path, n = sys.argv[1], int(sys.argv[2])
-    cache = f"/tmp/setup_knn_{n}.npz"
+    name = os.path.splitext(os.path.basename(path))[0]
+    cache = f"/tmp/setup_knn_{name}_{n}.npz"
     if os.path.exists(cache):
         with np.load(cache) as z:
             knn_i, knn_d = z["i"], z["d"]
