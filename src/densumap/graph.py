@@ -71,7 +71,7 @@ def fuzzy_union(graph, set_op_mix_ratio=1.0):
     Returns a CSR matrix with sorted indices and no explicit zeros. Computed in one
     pass over the rows (:func:`densumap._kernels.graph.fuzzy_union_rows`), with the
     same float32 roundings as scipy's sparse sum and products: a million points took
-    4 s through scipy and takes ~0.5 s (BENCHMARKS.md).
+    3.8 s through scipy and take 1.5 s (BENCHMARKS.md, sixth session).
     """
     a = sp.csr_matrix(graph, dtype=np.float32)
     if not a.has_canonical_format:
