@@ -46,13 +46,10 @@ def membership_graph(knn_indices, knn_dists, sigmas, rhos):
     Rows are sorted by column; a neighbour listed twice has its memberships summed.
     """
     n = knn_indices.shape[0]
+    knn_indices = np.ascontiguousarray(knn_indices, dtype=np.int32)
     vals = _k.membership_strengths(
-        np.ascontiguousarray(knn_indices, dtype=np.int32),
-        np.ascontiguousarray(knn_dists, dtype=np.float32),
-        sigmas,
-        rhos,
-    )
-    indptr, cols, data = _k.knn_rows(np.ascontiguousarray(knn_indices, dtype=np.int32), vals)
+        knn_indices, np.ascontiguousarray(knn_dists, dtype=np.float32), sigmas, rhos)
+    indptr, cols, data = _k.knn_rows(knn_indices, vals)
     return _csr(data, cols, indptr, n)
 
 
