@@ -64,6 +64,17 @@ def report(label, X, y, emb, seconds, cpu=None):
 # ------------------------------------------------------------------ prep
 
 
+def _fit_and_save(which, UMAP, X, y, n, saved):
+    """Fit ``UMAP`` (its optimiser patched to fill ``saved``), save the captured inputs
+    to ``/tmp/qs_WHICH_N.npz`` and report the full fit."""
+    t = time.perf_counter()
+    emb = UMAP(random_state=SEED, n_epochs=N_EPOCHS).fit(X).embedding_
+    fit_s = time.perf_counter() - t
+    np.savez(f"/tmp/qs_{which}_{n}.npz", **saved)
+    print(f"optimiser {saved['opt_s']:.1f} s")
+    report(f"prep-{which} (full fit)", X, y, emb, fit_s)
+
+
 def prep_densumap(X, y, n):
     import densumap.layout as layout_mod
     from densumap import UMAP
@@ -80,12 +91,7 @@ def prep_densumap(X, y, n):
         return out
 
     layout_mod.optimize_layout = capture
-    t = time.perf_counter()
-    emb = UMAP(random_state=SEED, n_epochs=N_EPOCHS).fit(X).embedding_
-    fit_s = time.perf_counter() - t
-    np.savez(f"/tmp/qs_densumap_{n}.npz", **saved)
-    print(f"optimiser {saved['opt_s']:.1f} s")
-    report("prep-densumap (full fit)", X, y, emb, fit_s)
+    _fit_and_save("densumap", UMAP, X, y, n, saved)
 
 
 def prep_umap_learn(X, y, n):
@@ -107,12 +113,7 @@ def prep_umap_learn(X, y, n):
 
     umap_mod.optimize_layout_euclidean = capture
     warnings.simplefilter("ignore")
-    t = time.perf_counter()
-    emb = UMAP(random_state=SEED, n_epochs=N_EPOCHS).fit(X).embedding_
-    fit_s = time.perf_counter() - t
-    np.savez(f"/tmp/qs_umap-learn_{n}.npz", **saved)
-    print(f"optimiser {saved['opt_s']:.1f} s")
-    report("prep-umap-learn (full fit)", X, y, emb, fit_s)
+    _fit_and_save("umap-learn", UMAP, X, y, n, saved)
 
 
 def load_inputs(which, n):
