@@ -229,6 +229,83 @@ def test_signal_to_a_running_embed(work, sig, status, word):
     assert snapshot(work) == before  # earlier output unchanged, no temporary file
 
 
+class _HalfBuilt:
+    """Fails in its destructor, as llvmlite's objects do when a signal lands mid-construction."""
+
+    def __del__(self):
+        raise AttributeError("'ValueRef' object has no attribute '_as_parameter_'")
+
+
+def test_destructor_errors_after_a_signal_go_to_the_debug_log(monkeypatch, caplog):
+    from densumap._runtime import signals_raise
+
+    seen = []
+    monkeypatch.setattr(sys, "unraisablehook", seen.append)
+    caplog.set_level("DEBUG", logger="densumap")
+    with signals_raise(RuntimeError):
+        _HalfBuilt()  # before any signal: reported as usual
+        assert len(seen) == 1 and seen[0].exc_type is AttributeError
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)  # the handler raises before this ends
+        _HalfBuilt()  # the interrupt's echo: logged, not printed
+    assert len(seen) == 1
+    assert sys.unraisablehook == seen.append  # restored
+    logged = [r.getMessage() for r in caplog.records if r.levelname == "DEBUG"]
+    assert len(logged) == 1 and "_as_parameter_" in logged[0]
+
+
+@pytest.mark.parametrize("sig, status, word", [(signal.SIGINT, 130, "interrupted"),
+                                              (signal.SIGTERM, 143, "terminated")])
+def test_an_error_a_library_makes_of_the_signal_reports_the_signal(work, capsys, monkeypatch,
+                                                                    caplog, sig, status, word):
+    caplog.set_level("DEBUG", logger="densumap")
+
+    def compiling(args):
+        try:
+            os.kill(os.getpid(), sig)
+            time.sleep(5)  # the handler raises before this ends
+        except BaseException as exc:  # numba's compiler can replace the exception
+            raise RuntimeError("Failed in nopython mode pipeline") from exc
+
+    monkeypatch.setattr(cli, "cmd_embed", compiling)
+    status_got, err = run_main(capsys, "embed", "x.npy", "--out", "e.npy")
+    assert status_got == status
+    assert err.strip().splitlines() == [f"densumap embed: {word} ({sig.name}); no partial "
+                                        f"output was left"]
+    assert any(r.exc_info and "nopython" in str(r.exc_info[1]) for r in caplog.records)
+
+
+def test_an_error_without_a_signal_is_not_taken_for_one(work, capsys, monkeypatch):
+    def failing(args):
+        raise RuntimeError("a real failure")
+
+    monkeypatch.setattr(cli, "cmd_embed", failing)
+    with pytest.raises(RuntimeError, match="a real failure"):
+        cli.main(["embed", "x.npy", "--out", "e.npy"])
+
+
+@pytest.mark.parametrize("status", [130, 0])
+def test_the_executable_stays_quiet_at_shutdown_only_after_an_interrupt(tmp_path, status):
+    script = tmp_path / "shut.py"
+    script.write_text(
+        "import sys\n"
+        "from densumap import cli\n"
+        "class HalfBuilt:\n"
+        "    def __del__(self):\n"
+        "        raise AttributeError('half built')\n"
+        "def main(argv=None):\n"
+        "    global kept\n"
+        "    kept = HalfBuilt()  # collected at interpreter shutdown\n"
+        f"    return {status}\n"
+        "cli.main = main\n"
+        "cli.run()\n")
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=SRC), timeout=120)
+    assert proc.returncode == status
+    assert ("half built" in proc.stderr) == (status == 0), proc.stderr
+
+
 def test_failed_plot_write_leaves_the_earlier_plot(work, capsys, monkeypatch):
     import matplotlib
 

@@ -1,6 +1,4 @@
 """``python -m densumap``: the ``densumap`` command line (see :mod:`densumap.cli`)."""
-import sys
+from .cli import run
 
-from .cli import main
-
-sys.exit(main())
+run()

@@ -2,6 +2,7 @@
 import contextlib
 import logging
 import time
+import traceback
 
 import numpy as np
 
@@ -114,18 +115,41 @@ def signals_raise(terminated):
     completes. Only in the main thread, where Python delivers signals; the
     previous handlers are restored on exit.
 
+    Once a signal has been acted on, exceptions that Python can only report
+    as "Exception ignored in ..." (a destructor failing on an object the
+    interrupt left half built, such as llvmlite's while numba compiles) go to
+    the ``densumap`` logger at DEBUG level instead of stderr: they are the
+    interrupt's echo, not a second failure. Before a signal they are printed
+    as usual.
+
     Parameters
     ----------
     terminated : type of BaseException
         Raised on SIGTERM.
+
+    Yields
+    ------
+    fired : list of int
+        The signal acted on, once there is one (empty before). A library can
+        turn the raised exception into another one (numba's compiler, when the
+        signal lands while it compiles); the caller can tell from ``fired``
+        that such an error is the interrupt's.
     """
     import signal
+    import sys
     import threading
 
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
     fired = []
+    if threading.current_thread() is not threading.main_thread():
+        yield fired
+        return
+    previous_hook = sys.unraisablehook
+
+    def unraisable(report):
+        if fired:
+            log_unraisable(report)
+        else:
+            previous_hook(report)
 
     def handler(signum, frame):
         if fired:
@@ -136,8 +160,26 @@ def signals_raise(terminated):
         raise terminated
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    sys.unraisablehook = unraisable
     try:
-        yield
+        yield fired
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+        sys.unraisablehook = previous_hook
+
+
+def log_unraisable(report):
+    """A ``sys.unraisablehook`` that logs the exception at DEBUG level instead of printing it.
+
+    Parameters
+    ----------
+    report : object
+        The ``UnraisableHookArgs`` Python passes to the hook.
+    """
+    if not logger.isEnabledFor(logging.DEBUG):
+        return  # nothing imported or formatted: at shutdown the import system is gone
+    where = report.err_msg or "Exception ignored in"
+    text = "".join(traceback.format_exception(report.exc_type, report.exc_value,
+                                              report.exc_traceback))
+    logger.debug("%s %r after the interrupt:\n%s", where, report.object, text)

@@ -33,14 +33,18 @@ subcommands are in :mod:`densumap._cli_commands` and the reading and writing of
 files in :mod:`densumap._cli_io`.
 """
 import argparse
+import logging
+import signal
 import sys
 import warnings
 
 from ._cli_commands import cmd_demo, cmd_embed, cmd_transform
 from ._cli_io import PROG, CLIError
-from ._runtime import signals_raise
+from ._runtime import log_unraisable, signals_raise
 
-__all__ = ["main", "build_parser"]
+logger = logging.getLogger("densumap")
+
+__all__ = ["main", "run", "build_parser"]
 
 
 class _Terminated(BaseException):
@@ -238,6 +242,26 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
     print(f"{PROG}: warning: {message}", file=sys.stderr)
 
 
+def _signal_behind(exc, fired):
+    """The signal number that ``exc`` reports, or None when it is not a signal's.
+
+    KeyboardInterrupt is SIGINT's (also when raised without a signal) and
+    ``_Terminated`` SIGTERM's. Any other exception that escapes after a signal
+    was acted on is taken as the signal's too: the signal's exception was
+    raised inside a library that replaced it (numba, when the signal lands
+    while it compiles); the replacement goes to the DEBUG log.
+    """
+    if isinstance(exc, KeyboardInterrupt):
+        return int(signal.SIGINT)
+    if isinstance(exc, _Terminated):
+        return int(signal.SIGTERM)
+    if fired and isinstance(exc, Exception):
+        logger.debug("%s after %s:", type(exc).__name__, signal.Signals(fired[0]).name,
+                     exc_info=exc)
+        return int(fired[0])
+    return None
+
+
 def main(argv=None):
     """Run the ``densumap`` command; returns the exit status.
 
@@ -256,7 +280,7 @@ def main(argv=None):
     """
     parser = build_parser()
     args = parser.parse_args(argv)
-    with warnings.catch_warnings(), signals_raise(_Terminated):
+    with warnings.catch_warnings(), signals_raise(_Terminated) as fired:
         warnings.showwarning = _show_warning
         try:
             args.func(args)
@@ -265,16 +289,30 @@ def main(argv=None):
                 raise
             print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)
             return 2
-        except KeyboardInterrupt:
-            print(f"{PROG} {args.command}: interrupted (SIGINT); no partial output "
-                  f"was left", file=sys.stderr)
-            return 130
-        except _Terminated:
-            print(f"{PROG} {args.command}: terminated (SIGTERM); no partial output "
-                  f"was left", file=sys.stderr)
-            return 143
+        except BaseException as exc:
+            signum = _signal_behind(exc, fired)
+            if signum is None or (args.traceback and isinstance(exc, Exception)):
+                raise
+            word = "interrupted" if signum == signal.SIGINT else "terminated"
+            print(f"{PROG} {args.command}: {word} ({signal.Signals(signum).name}); no partial "
+                  f"output was left", file=sys.stderr)
+            return 128 + signum
     return 0
 
 
+def run():
+    """The ``densumap`` executable: :func:`main`, then exit with its status.
+
+    After an interrupt (status 130 or 143) the interpreter's shutdown can still
+    collect objects the signal left half built; their destructors' complaints
+    go to the ``densumap`` logger at DEBUG level (as inside :func:`main`), so
+    the one-line message stays the last line on stderr.
+    """
+    status = main()
+    if status in (130, 143):
+        sys.unraisablehook = log_unraisable
+    sys.exit(status)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()
