@@ -255,6 +255,30 @@ def test_destructor_errors_after_a_signal_go_to_the_debug_log(monkeypatch, caplo
     assert len(logged) == 1 and "_as_parameter_" in logged[0]
 
 
+class _SignalledWhileCollected:
+    """The signal arrives while its destructor runs, where the handler's exception is lost."""
+
+    def __del__(self):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.2)  # the handler runs (and raises) inside this destructor
+
+
+def test_a_signal_swallowed_by_a_destructor_is_delivered_again(monkeypatch):
+    from densumap._runtime import signals_raise
+
+    seen = []
+    monkeypatch.setattr(sys, "unraisablehook", seen.append)
+    start = time.monotonic()
+    with signals_raise(RuntimeError) as fired:
+        with pytest.raises(KeyboardInterrupt):
+            obj = _SignalledWhileCollected()
+            del obj  # the KeyboardInterrupt raised in __del__ goes nowhere...
+            time.sleep(10)  # ...but the signal is sent again and raises here
+        assert fired == [signal.SIGINT]
+    assert time.monotonic() - start < 5
+    assert seen == []  # not printed: acted on
+
+
 @pytest.mark.parametrize("sig, status, word", [(signal.SIGINT, 130, "interrupted"),
                                               (signal.SIGTERM, 143, "terminated")])
 def test_an_error_a_library_makes_of_the_signal_reports_the_signal(work, capsys, monkeypatch,

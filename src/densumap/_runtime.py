@@ -104,6 +104,11 @@ def check_tqdm_kwds(tqdm_kwds):
         )
 
 
+# Delay before a signal swallowed in a destructor is sent again: the main thread has
+# then left the destructor.
+_REDELIVER_S = 0.02
+
+
 @contextlib.contextmanager
 def signals_raise(terminated):
     """Inside the block SIGINT raises KeyboardInterrupt and SIGTERM ``terminated()``.
@@ -115,12 +120,16 @@ def signals_raise(terminated):
     completes. Only in the main thread, where Python delivers signals; the
     previous handlers are restored on exit.
 
-    Once a signal has been acted on, exceptions that Python can only report
-    as "Exception ignored in ..." (a destructor failing on an object the
-    interrupt left half built, such as llvmlite's while numba compiles) go to
-    the ``densumap`` logger at DEBUG level instead of stderr: they are the
-    interrupt's echo, not a second failure. Before a signal they are printed
-    as usual.
+    Python runs the handler between any two bytecodes of the main thread, also
+    inside a destructor, where the raised exception cannot propagate: Python
+    reports it as "Exception ignored in ..." and carries on, and the signal
+    would be lost (numba's compiler runs llvmlite destructors all the time).
+    Such a swallowed signal is delivered again, from a helper thread, so that
+    it lands in ordinary code. Once a signal has been acted on, the other
+    exceptions Python can only report that way (a destructor failing on an
+    object the interrupt left half built) go to the ``densumap`` logger at
+    DEBUG level instead of stderr: they are the interrupt's echo, not a second
+    failure. Before a signal they are printed as usual.
 
     Parameters
     ----------
@@ -135,6 +144,7 @@ def signals_raise(terminated):
         signal lands while it compiles); the caller can tell from ``fired``
         that such an error is the interrupt's.
     """
+    import os
     import signal
     import sys
     import threading
@@ -146,7 +156,12 @@ def signals_raise(terminated):
     previous_hook = sys.unraisablehook
 
     def unraisable(report):
-        if fired:
+        if fired and isinstance(report.exc_value, (KeyboardInterrupt, terminated)):
+            signum = fired.pop()  # swallowed where it was raised: act on it again
+            logger.debug("%s raised in %r, which cannot propagate it; delivering it again",
+                         signal.Signals(signum).name, report.object)
+            threading.Timer(_REDELIVER_S, os.kill, (os.getpid(), signum)).start()
+        elif fired:
             log_unraisable(report)
         else:
             previous_hook(report)
