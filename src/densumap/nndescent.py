@@ -342,14 +342,16 @@ def _search_graph(search_array, s, pool):
     # Fashion-MNIST (70,000 x 784, and the 200,000-row augmented set), whose first descent
     # then reached 0.98-0.99, against 0.11 on a 200,000-point 50-dimensional mixture, whose
     # first descent stopped at 0.66. Below _FOREST_HARD the first descent is skipped.
-    forest_recall = _probe_recall(search, heaps)
+    probe = _probe_truth(search)
+    forest_recall = _probe_recall(probe, heaps)
     logger.info("kNN: trees' graph recall@%d %.3f (%d probe rows)", s.heap_size,
                 forest_recall, _PROBE_ROWS)
     if forest_recall < _FOREST_HARD and _MAX_WIDENINGS > 0:
-        return _widen_until_recalled(search, heaps, heaps, rows, 0, hard=True)[0], visit_order
+        return (_widen_until_recalled(search, probe, heaps, heaps, rows, 0, hard=True)[0],
+                visit_order)
     forest = tuple(h.copy() for h in heaps)  # for a wider second descent, if needed
     rounds = _descend(search, cap, heaps, rows, 0)
-    heaps = _widen_until_recalled(search, heaps, forest, rows, rounds)
+    heaps = _widen_until_recalled(search, probe, heaps, forest, rows, rounds)
     return heaps[0], visit_order
 
 
@@ -475,23 +477,28 @@ def _join_round(search, cand, heaps, scratch, offers):
     return _k.settle_flags(heap_flag)
 
 
-def _probe_recall(search, heaps):
-    """Estimated recall of the heaps: the share of the exact ``heap_size`` nearest rows of
-    ``_PROBE_ROWS`` rows (drawn from the seed) that their heaps hold."""
+def _probe_truth(search):
+    """``(queries, truth)``: ``_PROBE_ROWS`` rows drawn from the seed and the indices of
+    their exact ``heap_size`` nearest rows (themselves excluded), by one scan of the search
+    array. Scanned once per search, whatever the number of probes."""
     data32, data16, is_float, s, _, pool = search
-    heap_idx, heap_dist, _ = heaps
-    n = heap_idx.shape[0]
+    n = (data32 if is_float else data16).shape[0]
     queries = np.sort(np.random.default_rng(s.seed).choice(n, _PROBE_ROWS, replace=False))
-    hits = np.zeros(_PROBE_ROWS, dtype=np.int64)
-    n_out = s.heap_size - 1
     queries = queries.astype(np.int64)
-    share_out(pool, range(_PROBE_ROWS), lambda t, _: _k.probe_hits(
-        t, t + 1, data32, data16, is_float, s.search_metric, s.p, queries, heap_idx, heap_dist,
-        n_out, hits))
-    return float(hits.sum()) / (_PROBE_ROWS * n_out)
+    truth = np.empty((_PROBE_ROWS, s.heap_size - 1), dtype=np.int32)
+    share_out(pool, range(_PROBE_ROWS), lambda t, _: _k.probe_truth(
+        t, t + 1, data32, data16, is_float, s.search_metric, s.p, queries, truth))
+    return queries, truth
 
 
-def _widen_until_recalled(search, heaps, forest, rows, rounds, hard=False):
+def _probe_recall(probe, heaps):
+    """Estimated recall of the heaps: the share of the exact nearest rows of the probe
+    rows (:func:`_probe_truth`) that their heaps hold."""
+    queries, truth = probe
+    return _k.probe_hits(queries, truth, heaps[0], heaps[1]) / truth.size
+
+
+def _widen_until_recalled(search, probe, heaps, forest, rows, rounds, hard=False):
     """Descend again from the forest's graph, with wider heaps and candidate lists, while
     the probe's recall is below target; return the heaps to report from.
 
@@ -506,7 +513,7 @@ def _widen_until_recalled(search, heaps, forest, rows, rounds, hard=False):
         if hard and step == 1:
             recall = -1.0
         else:
-            recall = _probe_recall(search, heaps)
+            recall = _probe_recall(probe, heaps)
             logger.info("kNN: estimated recall@%d %.3f (%d probe rows, heaps of %d)",
                         search.s.heap_size, recall, _PROBE_ROWS, heaps[0].shape[1])
         if recall >= _TARGET_RECALL or step > _MAX_WIDENINGS:

@@ -16,17 +16,17 @@ from .rows import _load_row
 
 
 @kernel(error_model="numpy")
-def probe_hits(t0, t1, data32, data16, is_float, metric, p, queries, heap_idx, heap_dist,
-               n_out, hits):
-    """Per query row ``q = queries[t]``, ``t0 <= t < t1``: how many of its exact ``n_out`` nearest rows (itself excluded,
-    by the search distance and ``(distance, index)`` order) are among the ``n_out``
-    smallest entries of heap ``q``; written to ``hits``.
+def probe_truth(t0, t1, data32, data16, is_float, metric, p, queries, truth):
+    """Per query row ``q = queries[t]``, ``t0 <= t < t1``: its exact ``truth.shape[1]``
+    nearest rows (itself excluded, by the search distance and ``(distance, index)``
+    order), written to ``truth[t]`` in that order.
 
-    Each query is scanned by one thread over all rows in index order, so the counts do not
-    depend on the thread count (the driver shares the queries out).
+    Each query is scanned by one thread over all rows in index order, so the result does
+    not depend on the thread count (the driver shares the queries out). The scan is done
+    once per search; :func:`probe_hits` then compares any state of the heaps with it.
     """
-    n = heap_idx.shape[0]
-    size = heap_idx.shape[1]
+    n = data32.shape[0] if is_float else data16.shape[0]
+    n_out = truth.shape[1]
     dim = data32.shape[1] if is_float else data16.shape[1]
     for t in range(t0, t1):
         q = queries[t]
@@ -43,16 +43,27 @@ def probe_hits(t0, t1, data32, data16, is_float, metric, p, queries, heap_idx, h
             else:
                 d = _reduced_distance(x, data16[j], metric, p, best_dist[0])
             _heap_offer(best_idx, best_dist, best_flag, d, j, 0)
+        _sort_row(best_idx, best_dist)
+        truth[t] = best_idx
+
+
+@kernel()
+def probe_hits(queries, truth, heap_idx, heap_dist):
+    """How many of the exact nearest rows in ``truth`` (from :func:`probe_truth`) are
+    among the ``truth.shape[1]`` smallest entries of the heaps of the ``queries``, in all."""
+    n_out = truth.shape[1]
+    count = 0
+    for t in range(queries.shape[0]):
+        q = queries[t]
         row_idx = heap_idx[q].copy()
         row_dist = heap_dist[q].copy()
         _sort_row(row_idx, row_dist)
-        count = 0
-        for a in range(min(n_out, size)):
+        for a in range(min(n_out, row_idx.shape[0])):
             for b in range(n_out):
-                if row_idx[a] >= 0 and row_idx[a] == best_idx[b]:
+                if row_idx[a] >= 0 and row_idx[a] == truth[t, b]:
                     count += 1
                     break
-        hits[t] = count
+    return count
 
 
 @kernel(parallel=True)
