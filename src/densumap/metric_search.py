@@ -17,6 +17,7 @@ from sklearn.utils import check_random_state
 from . import metrics as metrics_mod
 from ._kernels import metric_descent as _kd
 from ._kernels.metric_knn import exact_knn as _exact_kernel
+from ._kernels.nndescent import reverse_edges
 
 # Stop the descent once a round changes fewer than this fraction of the n * K entries.
 _DELTA = 0.002
@@ -178,7 +179,7 @@ def approximate_knn(X, n_neighbors, spec, random_state=0, n_trees=None, leaf_siz
     n_new = np.empty(n, dtype=np.int64)
     n_old = np.empty(n, dtype=np.int64)
     for round_ in range(n_iters):
-        _kd.reverse_edges(heap_idx, heap_flag, rev_starts, rev_sources, rev_flags)
+        reverse_edges(heap_idx, heap_flag, rev_starts, rev_sources, rev_flags)
         _kd.build_candidates(heap_idx, heap_flag, rev_starts, rev_sources, rev_flags, seed,
                              round_, new_cand, old_cand, n_new, n_old)
         changed = _kd.pull_round(rows, metric, new_cand, old_cand, n_new, n_old, heap_idx,

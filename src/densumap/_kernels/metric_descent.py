@@ -250,32 +250,6 @@ def fill_random(rows, metric, seed, heap_idx, heap_dist, heap_flag):
 
 
 @kernel()
-def reverse_edges(heap_idx, heap_flag, rev_starts, rev_sources, rev_flags):
-    """CSR lists of the rows that hold each row, with the flag of that entry.
-
-    Serial, sources in increasing order (a counting sort), so the lists are fixed.
-    """
-    n, K = heap_idx.shape
-    counts = np.zeros(n + 1, dtype=np.int64)
-    for i in range(n):
-        for s in range(K):
-            j = heap_idx[i, s]
-            if j >= 0:
-                counts[j + 1] += 1
-    for j in range(n):
-        counts[j + 1] += counts[j]
-    rev_starts[:] = counts
-    fill = counts[:n].copy()
-    for i in range(n):
-        for s in range(K):
-            j = heap_idx[i, s]
-            if j >= 0:
-                rev_sources[fill[j]] = i
-                rev_flags[fill[j]] = heap_flag[i, s]
-                fill[j] += 1
-
-
-@kernel()
 def _offer(cand, prio, count, cap, j, pr):
     """Keep the ``cap`` candidates of smallest priority, sorted; return the new count."""
     for s in range(count):
