@@ -1,0 +1,107 @@
+"""The approximate kNN with one of its knobs changed: time and recall@15, one process.
+
+Usage::
+
+    PYTHONPATH=src python benchmarks/knn_variants.py mix 200000 base,noextra,base,noextra
+    PYTHONPATH=src python benchmarks/knn_variants.py aug 200000 base,cap30,cap30+heap18
+
+Data: the first N rows of ``mix``, the 1,000,000-point 50-d Gaussian mixture of
+``_worker.synthetic_mixture``, or of ``aug``, the augmented Fashion-MNIST set of
+``make_fmnist_1m.py`` (``--npz``, default ``/tmp/fmnist_aug_1m.npz``). Each variant is ``approximate_knn(X, 15,
+random_state=0)`` after a 3,000-row warm-up, with tokens joined by ``+``:
+
+- ``base``: as shipped;
+- ``noextra``: without the extra trees that searches whose trees' graph recalls below
+  0.25 plant before their wide descent (the code before commit 0abd142);
+- ``capC``: candidate lists of C (shipped: 15) in the first descent;
+- ``heapH``: H slots per heap (shipped: 15);
+- ``treesF``: F times the default number of trees;
+- ``deltaD``: stop a descent when a round changes less than D of the entries (0.02);
+- ``noquant``: search float32 rows instead of uint16 codes.
+
+Recall: the exact 15 neighbours (the row itself included) of 1,000 rows drawn with seed 0,
+by brute force in float64. Run variants alternately to see the machine's noise.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _worker import synthetic_mixture  # noqa: E402
+from knn_scale import exact_neighbours, recall  # noqa: E402
+
+import densumap.nndescent as nd  # noqa: E402
+
+_DEFAULTS = {"_DELTA": nd._DELTA, "_QUANTIZE_MIN_DIM": nd._QUANTIZE_MIN_DIM,
+             "_resolve": nd._resolve, "_plant_forest": nd._plant_forest}
+
+
+def configure(variant):
+    """Patch ``densumap.nndescent`` for ``variant`` (after restoring the defaults)."""
+    for name, value in _DEFAULTS.items():
+        setattr(nd, name, value)
+    replace, tree_factor = {}, None
+    for token in variant.split("+"):
+        if token == "base":
+            continue
+        if token == "noextra":
+            plant = _DEFAULTS["_plant_forest"]
+            nd._plant_forest = lambda *a, first=0, **k: (
+                plant(*a, first=first, **k) if first == 0 else None)
+        elif token == "noquant":
+            nd._QUANTIZE_MIN_DIM = 1 << 30
+        elif token.startswith("cap"):
+            replace["max_candidates"] = int(token[3:])
+        elif token.startswith("heap"):
+            replace["heap_size"] = int(token[4:])
+        elif token.startswith("trees"):
+            tree_factor = float(token[5:])
+        elif token.startswith("delta"):
+            nd._DELTA = float(token[5:])
+        else:
+            raise SystemExit(f"unknown variant token {token!r}")
+    resolve = _DEFAULTS["_resolve"]
+
+    def patched(*args):
+        s = resolve(*args)
+        extra = dict(replace)
+        if tree_factor is not None:
+            extra["n_trees"] = max(1, int(round(s.n_trees * tree_factor)))
+        return s._replace(**extra)
+
+    nd._resolve = patched
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("data", choices=["mix", "aug"])
+    p.add_argument("n", type=int)
+    p.add_argument("variants", help="comma-separated, e.g. base,noextra,base,noextra")
+    p.add_argument("--npz", default="/tmp/fmnist_aug_1m.npz")
+    args = p.parse_args(argv)
+    if args.data == "mix":
+        X = np.ascontiguousarray(synthetic_mixture(1_000_000)[0][:args.n])
+    else:
+        with np.load(args.npz) as z:
+            X = np.ascontiguousarray(z["X"][:args.n], dtype=np.float32)
+    queries = np.random.default_rng(0).choice(args.n, 1000, replace=False)
+    exact = exact_neighbours(X, queries, 15)
+    nd.approximate_knn(X[:3000], 15)
+    for variant in args.variants.split(","):
+        configure(variant)
+        start = time.perf_counter()
+        indices, _ = nd.approximate_knn(X, 15, random_state=0)
+        elapsed = time.perf_counter() - start
+        print(json.dumps({"data": args.data, "n": args.n, "variant": variant,
+                          "time_s": round(elapsed, 2),
+                          "recall": round(recall(indices[queries, :15], exact), 4)}),
+              flush=True)
+    configure("base")
+
+
+if __name__ == "__main__":
+    main()
