@@ -279,6 +279,27 @@ def test_a_signal_swallowed_by_a_destructor_is_delivered_again(monkeypatch):
     assert seen == []  # not printed: acted on
 
 
+def test_a_signal_during_a_numba_compile_is_held_until_it_ends():
+    from numba.core import event
+
+    from densumap._runtime import signals_raise
+
+    with signals_raise(RuntimeError) as fired:
+        event.start_event("numba:compiler_lock")  # as numba's compiler lock does
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.3)  # not raised here: inside the compile
+            assert fired == []
+        finally:
+            with pytest.raises(KeyboardInterrupt):
+                event.end_event("numba:compiler_lock")  # sent again as the compile ends
+                time.sleep(10)
+        assert fired == [signal.SIGINT]
+    # outside the block numba's events are no longer watched
+    event.start_event("numba:compiler_lock")
+    event.end_event("numba:compiler_lock")
+
+
 @pytest.mark.parametrize("sig, status, word", [(signal.SIGINT, 130, "interrupted"),
                                               (signal.SIGTERM, 143, "terminated")])
 def test_an_error_a_library_makes_of_the_signal_reports_the_signal(work, capsys, monkeypatch,

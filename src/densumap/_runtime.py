@@ -1,6 +1,7 @@
 """Run-time plumbing shared by the stages: threads, seeds, stage timing, progress."""
 import contextlib
 import logging
+import os
 import time
 import traceback
 
@@ -125,7 +126,10 @@ def signals_raise(terminated):
     reports it as "Exception ignored in ..." and carries on, and the signal
     would be lost (numba's compiler runs llvmlite destructors all the time).
     Such a swallowed signal is delivered again, from a helper thread, so that
-    it lands in ordinary code. Once a signal has been acted on, the other
+    it lands in ordinary code. While numba compiles (its compiler lock is taken or
+    awaited) a signal is only recorded, and acted on as the compile ends: an
+    exception raised inside LLVM's bindings can leave them half built, and the
+    process then crashed (SIGSEGV) instead of reporting the interrupt. Once a signal has been acted on, the other
     exceptions Python can only report that way (a destructor failing on an
     object the interrupt left half built) go to the ``densumap`` logger at
     DEBUG level instead of stderr: they are the interrupt's echo, not a second
@@ -144,7 +148,6 @@ def signals_raise(terminated):
         signal lands while it compiles); the caller can tell from ``fired``
         that such an error is the interrupt's.
     """
-    import os
     import signal
     import sys
     import threading
@@ -166,9 +169,13 @@ def signals_raise(terminated):
         else:
             previous_hook(report)
 
+    compiling = _CompileWatch()
+
     def handler(signum, frame):
         if fired:
             return
+        if compiling.defer(signum):
+            return  # sent again when the compile ends
         fired.append(signum)
         if signum == signal.SIGINT:
             raise KeyboardInterrupt
@@ -176,12 +183,67 @@ def signals_raise(terminated):
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     sys.unraisablehook = unraisable
+    compiling.install()
     try:
         yield fired
     finally:
+        compiling.uninstall()
         for sig, old in previous.items():
             signal.signal(sig, old)
         sys.unraisablehook = previous_hook
+
+
+class _CompileWatch:
+    """Counts the compiles under way (numba's ``"numba:compiler_lock"`` events) and holds
+    back a signal that arrives during one, sending it again when the last one ends."""
+
+    _KIND = "numba:compiler_lock"
+
+    def __init__(self):
+        import threading
+
+        self._lock = threading.RLock()  # the handler may run inside on_start (main thread)
+        self._depth = 0
+        self._pending = None
+        self._listener = None
+
+    def install(self):
+        from numba.core import event
+
+        watch = self
+
+        class _Listener(event.Listener):
+            def on_start(self, ev):
+                with watch._lock:
+                    watch._depth += 1
+
+            def on_end(self, ev):
+                with watch._lock:
+                    watch._depth -= 1
+                    signum = watch._pending if watch._depth == 0 else None
+                    if signum is not None:
+                        watch._pending = None
+                if signum is not None:
+                    os.kill(os.getpid(), signum)
+
+        self._listener = _Listener()
+        event.register(self._KIND, self._listener)
+
+    def uninstall(self):
+        from numba.core import event
+
+        if self._listener is not None:
+            event.unregister(self._KIND, self._listener)
+            self._listener = None
+
+    def defer(self, signum):
+        """True (and ``signum`` kept) when a compile is under way."""
+        with self._lock:
+            if self._depth > 0:
+                if self._pending is None:
+                    self._pending = signum
+                return True
+            return False
 
 
 def log_unraisable(report):
