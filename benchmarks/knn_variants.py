@@ -7,12 +7,13 @@ Usage::
 
 Data: the first N rows of ``mix``, the 1,000,000-point 50-d Gaussian mixture of
 ``_worker.synthetic_mixture``, or of ``aug``, the augmented Fashion-MNIST set of
-``make_fmnist_1m.py`` (``--npz``, default ``/tmp/fmnist_aug_1m.npz``). Each variant is ``approximate_knn(X, 15,
-random_state=0)`` after a 3,000-row warm-up, with tokens joined by ``+``:
+``make_fmnist_1m.py`` (``--npz``, default ``/tmp/fmnist_aug_1m.npz``). Each variant
+is ``approximate_knn(X, 15, random_state=0)`` after a 3,000-row warm-up, with tokens
+joined by ``+``:
 
 - ``base``: as shipped;
-- ``noextra``: without the extra trees that searches whose trees' graph recalls below
-  0.25 plant before their wide descent (the code before commit 0abd142);
+- ``noextra``: without the extra trees that searches whose trees' graph recalls
+  below 0.25 plant before their wide descent (the code before commit 0abd142);
 - ``capC``: candidate lists of C (shipped: 15) in the first descent;
 - ``heapH``: H slots per heap (shipped: 15);
 - ``treesF``: F times the default number of trees;

@@ -121,19 +121,19 @@ def signals_raise(terminated):
     completes. Only in the main thread, where Python delivers signals; the
     previous handlers are restored on exit.
 
-    Python runs the handler between any two bytecodes of the main thread, also
+    Python runs the handler between any two bytecodes of the main thread. While
+    the main thread compiles (holds numba's compiler lock) a signal is only
+    recorded, and acted on when the lock is released: an exception raised inside
+    LLVM's bindings can leave them half built, and the process then crashed
+    (SIGSEGV) instead of reporting the interrupt. Elsewhere the handler may run
     inside a destructor, where the raised exception cannot propagate: Python
     reports it as "Exception ignored in ..." and carries on, and the signal
-    would be lost (numba's compiler runs llvmlite destructors all the time).
-    Such a swallowed signal is delivered again, from a helper thread, so that
-    it lands in ordinary code. While numba compiles (its compiler lock is taken or
-    awaited) a signal is only recorded, and acted on as the compile ends: an
-    exception raised inside LLVM's bindings can leave them half built, and the
-    process then crashed (SIGSEGV) instead of reporting the interrupt. Once a signal has been acted on, the other
-    exceptions Python can only report that way (a destructor failing on an
-    object the interrupt left half built) go to the ``densumap`` logger at
-    DEBUG level instead of stderr: they are the interrupt's echo, not a second
-    failure. Before a signal they are printed as usual.
+    would be lost; such a swallowed signal is delivered again, from a helper
+    thread, so that it lands in ordinary code. Once a signal has been acted on,
+    the other exceptions Python can only report that way (a destructor failing
+    on an object the interrupt left half built) go to the ``densumap`` logger
+    at DEBUG level instead of stderr: they are the interrupt's echo, not a
+    second failure. Before a signal they are printed as usual.
 
     Parameters
     ----------
@@ -143,10 +143,9 @@ def signals_raise(terminated):
     Yields
     ------
     fired : list of int
-        The signal acted on, once there is one (empty before). A library can
-        turn the raised exception into another one (numba's compiler, when the
-        signal lands while it compiles); the caller can tell from ``fired``
-        that such an error is the interrupt's.
+        The signal acted on, once there is one (empty before). A library that
+        catches the raised exception can raise another one in its place; the
+        caller can tell from ``fired`` that such an error is the interrupt's.
     """
     import signal
     import sys
@@ -169,7 +168,7 @@ def signals_raise(terminated):
         else:
             previous_hook(report)
 
-    compiling = _CompileWatch()
+    compiling = _CompileHold()
 
     def handler(signum, frame):
         if fired:
@@ -183,67 +182,68 @@ def signals_raise(terminated):
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     sys.unraisablehook = unraisable
-    compiling.install()
     try:
         yield fired
     finally:
-        compiling.uninstall()
+        compiling.close()
         for sig, old in previous.items():
             signal.signal(sig, old)
         sys.unraisablehook = previous_hook
 
 
-class _CompileWatch:
-    """Counts the compiles under way (numba's ``"numba:compiler_lock"`` events) and holds
-    back a signal that arrives during one, sending it again when the last one ends."""
+class _CompileHold:
+    """Holds back a signal that arrives while this (the main) thread holds numba's
+    compiler lock, and sends it again once the lock is released.
+
+    Nothing is imported or registered until such a signal arrives: a command that
+    fails before numba is imported does not pay for numba's import. Another thread's
+    compile is not held against: the main thread is then outside the compiler.
+    """
 
     _KIND = "numba:compiler_lock"
 
     def __init__(self):
-        import threading
-
-        self._lock = threading.RLock()  # the handler may run inside on_start (main thread)
-        self._depth = 0
         self._pending = None
         self._listener = None
 
-    def install(self):
-        from numba.core import event
+    def defer(self, signum):
+        """True (and ``signum`` kept) when the calling thread is inside a compile."""
+        import sys
 
-        watch = self
+        compiler_lock = sys.modules.get("numba.core.compiler_lock")
+        if compiler_lock is None or not compiler_lock.global_compiler_lock.is_locked():
+            return False
+        if self._pending is None:
+            self._pending = signum
+        if self._listener is None:
+            from numba.core import event
 
-        class _Listener(event.Listener):
-            def on_start(self, ev):
-                with watch._lock:
-                    watch._depth += 1
+            hold = self
 
-            def on_end(self, ev):
-                with watch._lock:
-                    watch._depth -= 1
-                    signum = watch._pending if watch._depth == 0 else None
-                    if signum is not None:
-                        watch._pending = None
-                if signum is not None:
-                    os.kill(os.getpid(), signum)
+            class _Listener(event.Listener):
+                def on_start(self, ev):
+                    pass
 
-        self._listener = _Listener()
-        event.register(self._KIND, self._listener)
+                def on_end(self, ev):  # numba calls it after releasing its lock
+                    if not compiler_lock.global_compiler_lock.is_locked():
+                        hold._send()
 
-    def uninstall(self):
-        from numba.core import event
+            self._listener = _Listener()
+            event.register(self._KIND, self._listener)
+        return True
 
+    def _send(self):
+        signum, self._pending = self._pending, None
+        if signum is not None:
+            os.kill(os.getpid(), signum)
+
+    def close(self):
+        """Stop listening to numba's compiler lock."""
         if self._listener is not None:
+            from numba.core import event
+
             event.unregister(self._KIND, self._listener)
             self._listener = None
-
-    def defer(self, signum):
-        """True (and ``signum`` kept) when a compile is under way."""
-        with self._lock:
-            if self._depth > 0:
-                if self._pending is None:
-                    self._pending = signum
-                return True
-            return False
 
 
 def log_unraisable(report):

@@ -248,8 +248,9 @@ def _signal_behind(exc, fired):
     KeyboardInterrupt is SIGINT's (also when raised without a signal) and
     ``_Terminated`` SIGTERM's. Any other exception that escapes after a signal
     was acted on is taken as the signal's too: the signal's exception was
-    raised inside a library that replaced it (numba, when the signal lands
-    while it compiles); the replacement goes to the DEBUG log.
+    raised inside a library that replaced it with its own (numba's compiler
+    did, before :func:`densumap._runtime.signals_raise` held signals during
+    compiles); the replacement goes to the DEBUG log.
     """
     if isinstance(exc, KeyboardInterrupt):
         return int(signal.SIGINT)

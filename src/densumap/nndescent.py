@@ -89,8 +89,9 @@ def approximate_knn(X, n_neighbors, metric="euclidean", metric_kwds=None, random
     descent is run once more from the trees' graph with wider heaps (24 entries for
     ``n_neighbors=15``) and candidate lists of 60, which costs about twice the first
     descent; when the trees' own graph recalls below 0.25 (data of high intrinsic
-    dimension), as many trees again are planted and only the wide descent is run; data of low intrinsic dimension (Fashion-MNIST: 0.98) pay only the scan,
-    about 0.25 s at 70,000 x 784. The estimate is logged at INFO level.
+    dimension), as many trees again are planted and only the wide descent is run.
+    Data of low intrinsic dimension (Fashion-MNIST: 0.98) pay only the scan, about
+    0.25 s at 70,000 x 784. The estimate is logged at INFO level.
 
     Parameters
     ----------
@@ -486,8 +487,8 @@ def _join_round(search, cand, heaps, scratch, offers):
 
 def _probe_truth(search):
     """``(queries, truth)``: ``_PROBE_ROWS`` rows drawn from the seed and the indices of
-    their exact ``heap_size`` nearest rows (themselves excluded), by one scan of the search
-    array. Scanned once per search, whatever the number of probes."""
+    their exact ``heap_size - 1`` nearest other rows, by one scan of the search array.
+    Scanned once per search, whatever the number of probes."""
     data32, data16, is_float, s, _, pool = search
     n = (data32 if is_float else data16).shape[0]
     queries = np.sort(np.random.default_rng(s.seed).choice(n, _PROBE_ROWS, replace=False))
