@@ -134,9 +134,11 @@ def join_hubs(a0, a1, base, data32, data16, is_float, metric, p, visit_order, ne
     rows); they never influence the result.
     """
     for a in range(a0, a1):
-        n_out[a] = _local_join(data32, data16, is_float, metric, p, visit_order[a], new_cand,
-                               old_cand, n_new, n_old, roots, rows, ids, thresholds,
-                               out_target, out_source, out_dist, offsets[a] - base)
+        # The hub as int64: with an int32 hub the join's loops ran ~1.6x slower.
+        hub = np.int64(visit_order[a])
+        n_out[a] = _local_join(data32, data16, is_float, metric, p, hub, new_cand, old_cand,
+                               n_new, n_old, roots, rows, ids, thresholds, out_target,
+                               out_source, out_dist, offsets[a] - base)
 
 
 @kernel()

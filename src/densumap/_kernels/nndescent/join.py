@@ -10,24 +10,6 @@ from .rows import _gather_rows
 
 
 @kernel()
-def _emit(a, b, d, threshold_a, threshold_b, out_target, out_source, out_dist, pos):
-    """Write the offers of the pair ``(a, b)`` that may enter a row; return the new end."""
-    if a == b:
-        return pos
-    if d <= threshold_a:
-        out_target[pos] = a
-        out_source[pos] = b
-        out_dist[pos] = d
-        pos += 1
-    if d <= threshold_b:
-        out_target[pos] = b
-        out_source[pos] = a
-        out_dist[pos] = d
-        pos += 1
-    return pos
-
-
-@kernel()
 def _hub_offers(m_new, m_old):
     """Most offers one hub can write: two per new-new and new-old pair."""
     return m_new * (m_new - 1) + 2 * m_new * m_old
@@ -58,33 +40,41 @@ def _local_join(data32, data16, is_float, metric, p, u, new_cand, old_cand, n_ne
     pos = start
     four = metric == SQEUCLIDEAN or metric == MANHATTAN
     for a in range(m_new):
-        x = rows[a]
         ia = ids[a]
         ta = thresholds[a]
         b = a + 1
-        while four and b + 4 <= m:
-            t0 = max(ta, thresholds[b])
-            t1 = max(ta, thresholds[b + 1])
-            t2 = max(ta, thresholds[b + 2])
-            t3 = max(ta, thresholds[b + 3])
-            if metric == SQEUCLIDEAN:
-                d0, d1, d2, d3 = _sqeuclidean_four(x, rows[b], rows[b + 1], rows[b + 2],
-                                                   rows[b + 3], t0, t1, t2, t3)
-            else:
-                d0, d1, d2, d3 = _manhattan_four(x, rows[b], rows[b + 1], rows[b + 2],
-                                                 rows[b + 3], t0, t1, t2, t3)
-            pos = _emit(ia, ids[b], d0, ta, thresholds[b], out_target, out_source, out_dist,
-                        pos)
-            pos = _emit(ia, ids[b + 1], d1, ta, thresholds[b + 1], out_target, out_source,
-                        out_dist, pos)
-            pos = _emit(ia, ids[b + 2], d2, ta, thresholds[b + 2], out_target, out_source,
-                        out_dist, pos)
-            pos = _emit(ia, ids[b + 3], d3, ta, thresholds[b + 3], out_target, out_source,
-                        out_dist, pos)
-            b += 4
         while b < m:
-            tb = thresholds[b]
-            d = _reduced_distance(x, rows[b], metric, p, max(ta, tb))
-            pos = _emit(ia, ids[b], d, ta, tb, out_target, out_source, out_dist, pos)
-            b += 1
+            if four and b + 4 <= m:
+                t0 = max(ta, thresholds[b])
+                t1 = max(ta, thresholds[b + 1])
+                t2 = max(ta, thresholds[b + 2])
+                t3 = max(ta, thresholds[b + 3])
+                if metric == SQEUCLIDEAN:
+                    d0, d1, d2, d3 = _sqeuclidean_four(rows, a, rows, b, b + 1, b + 2, b + 3,
+                                                       t0, t1, t2, t3)
+                else:
+                    d0, d1, d2, d3 = _manhattan_four(rows, a, rows, b, b + 1, b + 2, b + 3,
+                                                     t0, t1, t2, t3)
+                width = 4
+            else:
+                d0 = _reduced_distance(rows, a, rows, b, metric, p, max(ta, thresholds[b]))
+                d1 = d2 = d3 = d0
+                width = 1
+            # The offers of each pair that may enter a row: to ``ia``'s row first.
+            for q in range(width):
+                d = d0 if q == 0 else (d1 if q == 1 else (d2 if q == 2 else d3))
+                ib = ids[b + q]
+                if ia == ib:
+                    continue
+                if d <= ta:
+                    out_target[pos] = ia
+                    out_source[pos] = ib
+                    out_dist[pos] = d
+                    pos += 1
+                if d <= thresholds[b + q]:
+                    out_target[pos] = ib
+                    out_source[pos] = ia
+                    out_dist[pos] = d
+                    pos += 1
+            b += width
     return pos - start

@@ -9,10 +9,42 @@ import numpy as np
 from numba import prange
 
 from .._config import kernel
-from .common import EMPTY
-from .distances import _reduced_distance
+from .common import EMPTY, MANHATTAN, SQEUCLIDEAN
+from .distances import _manhattan_four, _reduced_distance, _sqeuclidean_four
 from .heaps import _heap_offer, _sort_row
 from .rows import _load_row
+
+
+@kernel()
+def _scan(x, ys, q, metric, p, best_idx, best_dist, best_flag):
+    """Offer every row ``j != q`` of ``ys`` to the heap ``best``, by its search distance
+    to the (1, d) row ``x``, in index order; four rows at a time where the metric allows.
+
+    The four distances of a group are bounded by the heap's worst distance before the
+    group, which is never below the one each is offered at, so none is cut short wrongly.
+    """
+    n = ys.shape[0]
+    four = metric == SQEUCLIDEAN or metric == MANHATTAN
+    j = 0
+    while j < n:
+        t = best_dist[0]
+        if four and j + 4 <= n:
+            if metric == SQEUCLIDEAN:
+                d0, d1, d2, d3 = _sqeuclidean_four(x, 0, ys, j, j + 1, j + 2, j + 3,
+                                                   t, t, t, t)
+            else:
+                d0, d1, d2, d3 = _manhattan_four(x, 0, ys, j, j + 1, j + 2, j + 3,
+                                                 t, t, t, t)
+            width = 4
+        else:
+            d0 = _reduced_distance(x, 0, ys, j, metric, p, t)
+            d1 = d2 = d3 = d0
+            width = 1
+        for w in range(width):
+            if j + w != q:
+                d = d0 if w == 0 else (d1 if w == 1 else (d2 if w == 2 else d3))
+                _heap_offer(best_idx, best_dist, best_flag, d, j + w, 0)
+        j += width
 
 
 @kernel(error_model="numpy")
@@ -25,24 +57,19 @@ def probe_truth(t0, t1, data32, data16, is_float, metric, p, queries, truth):
     not depend on the thread count (the driver shares the queries out). The scan is done
     once per search; :func:`probe_hits` then compares any state of the heaps with it.
     """
-    n = data32.shape[0] if is_float else data16.shape[0]
     n_out = truth.shape[1]
     dim = data32.shape[1] if is_float else data16.shape[1]
+    x = np.empty((1, dim), dtype=np.float32)
     for t in range(t0, t1):
         q = queries[t]
-        x = np.empty(dim, dtype=np.float32)
-        _load_row(data32, data16, is_float, q, x)
+        _load_row(data32, data16, is_float, q, x[0])
         best_idx = np.full(n_out, -1, dtype=np.int32)
         best_dist = np.full(n_out, EMPTY, dtype=np.float64)
         best_flag = np.zeros(n_out, dtype=np.uint8)
-        for j in range(n):
-            if j == q:
-                continue
-            if is_float:
-                d = _reduced_distance(x, data32[j], metric, p, best_dist[0])
-            else:
-                d = _reduced_distance(x, data16[j], metric, p, best_dist[0])
-            _heap_offer(best_idx, best_dist, best_flag, d, j, 0)
+        if is_float:
+            _scan(x, data32, q, metric, p, best_idx, best_dist, best_flag)
+        else:
+            _scan(x, data16, q, metric, p, best_idx, best_dist, best_flag)
         _sort_row(best_idx, best_dist)
         truth[t] = best_idx
 

@@ -140,38 +140,40 @@ def _leaf_join(rows, local, ids, lo, hi, metric, p, heap_idx, heap_dist, heap_fl
     """
     four = metric == SQEUCLIDEAN or metric == MANHATTAN
     for a in range(lo, hi - 1):
-        x = rows[local[a]]
-        ia = ids[local[a]]
+        ra = np.int64(local[a])
+        ia = np.int64(ids[ra])
         b = a + 1
-        while four and b + 4 <= hi:
-            ta = heap_dist[ia, 0]
-            i0 = ids[local[b]]
-            i1 = ids[local[b + 1]]
-            i2 = ids[local[b + 2]]
-            i3 = ids[local[b + 3]]
-            t0 = max(ta, heap_dist[i0, 0])
-            t1 = max(ta, heap_dist[i1, 0])
-            t2 = max(ta, heap_dist[i2, 0])
-            t3 = max(ta, heap_dist[i3, 0])
-            y0 = rows[local[b]]
-            y1 = rows[local[b + 1]]
-            y2 = rows[local[b + 2]]
-            y3 = rows[local[b + 3]]
-            if metric == SQEUCLIDEAN:
-                d0, d1, d2, d3 = _sqeuclidean_four(x, y0, y1, y2, y3, t0, t1, t2, t3)
-            else:
-                d0, d1, d2, d3 = _manhattan_four(x, y0, y1, y2, y3, t0, t1, t2, t3)
-            _offer_both(ia, i0, d0, heap_idx, heap_dist, heap_flag)
-            _offer_both(ia, i1, d1, heap_idx, heap_dist, heap_flag)
-            _offer_both(ia, i2, d2, heap_idx, heap_dist, heap_flag)
-            _offer_both(ia, i3, d3, heap_idx, heap_dist, heap_flag)
-            b += 4
         while b < hi:
-            ib = ids[local[b]]
-            d = _reduced_distance(x, rows[local[b]], metric, p,
-                                  max(heap_dist[ia, 0], heap_dist[ib, 0]))
-            _offer_both(ia, ib, d, heap_idx, heap_dist, heap_flag)
-            b += 1
+            ta = heap_dist[ia, 0]
+            if four and b + 4 <= hi:
+                r0 = np.int64(local[b])
+                r1 = np.int64(local[b + 1])
+                r2 = np.int64(local[b + 2])
+                r3 = np.int64(local[b + 3])
+                t0 = max(ta, heap_dist[ids[r0], 0])
+                t1 = max(ta, heap_dist[ids[r1], 0])
+                t2 = max(ta, heap_dist[ids[r2], 0])
+                t3 = max(ta, heap_dist[ids[r3], 0])
+                if metric == SQEUCLIDEAN:
+                    d0, d1, d2, d3 = _sqeuclidean_four(rows, ra, rows, r0, r1, r2, r3,
+                                                       t0, t1, t2, t3)
+                else:
+                    d0, d1, d2, d3 = _manhattan_four(rows, ra, rows, r0, r1, r2, r3,
+                                                     t0, t1, t2, t3)
+                width = 4
+            else:
+                rb = np.int64(local[b])
+                d0 = _reduced_distance(rows, ra, rows, rb, metric, p,
+                                       max(ta, heap_dist[ids[rb], 0]))
+                d1 = d2 = d3 = d0
+                width = 1
+            for q in range(width):
+                d = d0 if q == 0 else (d1 if q == 1 else (d2 if q == 2 else d3))
+                ib = np.int64(ids[local[b + q]])
+                # The threshold tests first: they reject most pairs without a call.
+                if d <= heap_dist[ia, 0] or d <= heap_dist[ib, 0]:
+                    _offer_both(ia, ib, d, heap_idx, heap_dist, heap_flag)
+            b += width
 
 
 @kernel(error_model="numpy")
@@ -214,12 +216,12 @@ def fill_random(data32, data16, is_float, dim, metric, p, seed, heap_idx, heap_d
     rows are short, and a parallel kernel would compile for seconds.
     """
     n, size = heap_idx.shape
-    x = np.empty(dim, dtype=np.float32)
-    y = np.empty(dim, dtype=np.float32)
+    x = np.empty((1, dim), dtype=np.float32)
+    y = np.empty((1, dim), dtype=np.float32)
     for i in range(n):
         if heap_idx[i, 0] >= 0:  # an empty slot sorts above every real entry
             continue
-        _load_row(data32, data16, is_float, i, x)
+        _load_row(data32, data16, is_float, i, x[0])
         attempt = 0
         while heap_idx[i, 0] < 0:
             if attempt < 4 * size:
@@ -229,6 +231,6 @@ def fill_random(data32, data16, is_float, dim, metric, p, seed, heap_idx, heap_d
             attempt += 1
             if w == i or _heap_contains(heap_idx[i], w):
                 continue
-            _load_row(data32, data16, is_float, w, y)
-            d = _reduced_distance(x, y, metric, p, EMPTY)
+            _load_row(data32, data16, is_float, w, y[0])
+            d = _reduced_distance(x, 0, y, 0, metric, p, EMPTY)
             _heap_offer(heap_idx[i], heap_dist[i], heap_flag[i], d, w, 1)
