@@ -77,8 +77,20 @@ def build_candidates(u0, u1, heap_idx, heap_flag, rev_starts, rev_sources, rev_f
                 n_old = _select_insert(old_row, old_prio, n_old, cap, v, pr)
         for e in range(rev_starts[u], rev_starts[u + 1]):
             v = rev_sources[e]
+            is_new = rev_flags[e] != 0
+            # A reverse entry also in u's own row with the same flag has the same key as
+            # the forward one, so its list already refused it: skipped without a hash.
+            # Entries of one row, and of one reverse list, are distinct, so the lists
+            # need no duplicate test of their own.
+            seen = False
+            for m in range(k):
+                if heap_idx[u, m] == v and (heap_flag[u, m] != 0) == is_new:
+                    seen = True
+                    break
+            if seen:
+                continue
             pr = hash4(seed, _ROUND_STREAM + round_, u, v)
-            if rev_flags[e]:
+            if is_new:
                 n_new = _select_insert(new_row, new_prio, n_new, cap, v, pr)
             else:
                 n_old = _select_insert(old_row, old_prio, n_old, cap, v, pr)

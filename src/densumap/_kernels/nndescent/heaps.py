@@ -71,12 +71,9 @@ def _sort_row(idx, dist):
 def _select_insert(cand, prio, count, cap, j, pr):
     """Keep in ``cand[:count]`` the ``cap`` entries of smallest ``(priority, index)``.
 
-    ``cand`` is kept as a max-heap on ``(prio, cand)``; duplicates are refused. Returns the
-    new count.
+    ``cand`` is kept as a max-heap on ``(prio, cand)``; ``j`` must not be in it already
+    (the caller offers distinct entries). Returns the new count.
     """
-    for m in range(count):
-        if cand[m] == j:
-            return count
     if count < cap:
         # sift up
         pos = count
