@@ -4,7 +4,8 @@ Every compiled kernel in ``densumap._kernels`` is decorated through :func:`kerne
 that the flags are explicit and uniform:
 
 * ``cache=True`` writes the machine code next to the module, so a second process
-  does not compile again;
+  does not compile again; an entry is refused after any change to any file of this
+  package (:mod:`densumap._kernels._cache`), not only to its own module;
 * ``nogil=True`` lets Python threads (e.g. Dask workers) run kernels side by side;
 * ``fastmath`` is off by default; hot loops opt in with one of the explicit flag sets
   below (:data:`FAST`, :data:`SUMS`), never ``fastmath=True``. It never makes results
@@ -13,7 +14,15 @@ that the flags are explicit and uniform:
 
 Kernels are compiled lazily on first call, so ``import densumap`` compiles nothing.
 """
+import os
+
 import numba
+
+from ._cache import register_root
+
+# Every kernel's cache entry is checked against all of this package's sources, not only
+# its own module's (a kernel carries the machine code of the kernels it calls).
+register_root(os.path.dirname(os.path.abspath(__file__)))
 
 # Why the fast-math flags are a fixed subset: numba optimises a kernel's code more than
 # once. The body of a ``parallel=True`` loop is compiled and optimised as a library of its
