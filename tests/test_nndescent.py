@@ -138,6 +138,67 @@ def test_independent_of_thread_count(blobs, metric):
     assert np.array_equal(one[1], two[1])
 
 
+# ------------------------------------------------------------- storage in tree order
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.uint16])
+def test_permute_rows_in_place(dtype):
+    from densumap._kernels.nndescent import permute_rows
+
+    rng = np.random.default_rng(1)
+    data = (rng.random((1000, 7)) * 1000).astype(dtype)
+    order = rng.permutation(1000).astype(np.int32)
+    expected = data[order]
+    permute_rows(data, order)
+    assert np.array_equal(data, expected)
+
+
+@pytest.fixture
+def stored_in_tree_order(monkeypatch):
+    """Store the search array in tree order from 0 rows; count the reorderings."""
+    import densumap.nndescent as nd
+
+    calls = []
+    store = nd._store_by_tree
+
+    def spy(data, X, s):
+        order = store(data, X, s)
+        calls.append(order is not None)
+        return order
+
+    monkeypatch.setattr(nd, "_STORE_MIN_ROWS", 0)
+    monkeypatch.setattr(nd, "_store_by_tree", spy)
+    return calls
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "cosine"])
+def test_search_in_tree_order(blobs, metric, stored_in_tree_order):
+    X = blobs.copy()
+    indices, distances = approximate_knn(X, K, metric=metric, random_state=3)
+    assert stored_in_tree_order == [True]  # the uint16 codes were reordered
+    assert np.array_equal(X, blobs)
+    assert (indices[:, 0] == np.arange(len(X))).all()
+    assert recall(indices, exact_knn(blobs, K, metric)) > 0.95
+    expected = reference_distance(X[:, None, :], X[indices[:, 1:]], metric)
+    np.testing.assert_allclose(distances[:, 1:], expected, rtol=1e-4, atol=1e-6)
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = approximate_knn(X, K, metric=metric, random_state=3)
+    finally:
+        numba.set_num_threads(threads)
+    assert np.array_equal(one[0], indices) and np.array_equal(one[1], distances)
+
+
+def test_callers_float32_rows_are_not_reordered(stored_in_tree_order):
+    X = np.random.default_rng(2).normal(size=(2000, 8)).astype(np.float32)
+    before = X.copy()
+    indices, _ = approximate_knn(X, K, random_state=3)
+    assert stored_in_tree_order == [False]  # searched in place, so not reordered
+    assert np.array_equal(X, before)
+    assert recall(indices, exact_knn(X, K, "euclidean")) > 0.95
+
+
 # ------------------------------------------------------------------------ edge cases
 
 

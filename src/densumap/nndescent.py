@@ -57,6 +57,10 @@ _FOREST_HARD = 0.25
 _WIDEN_BY = 9
 # Bytes of float32 rows in a thread's scratch: a tree node this small is split from cache.
 _SCRATCH_BYTES = 1 << 20
+# The search array is stored in a tree's order (:func:`_store_by_tree`) from this many rows;
+# that tree's hash stream is apart from the forest's (trees 0, 1, ...).
+_STORE_MIN_ROWS = 100_000
+_ORDER_TREE = (1 << 40) - 1
 # Float32 search rows must have magnitudes between 1 / this and this (squared sums stay
 # finite, small differences stay normal numbers); others are rescaled by a power of two.
 _FLOAT32_SAFE = 1e15
@@ -101,7 +105,9 @@ def approximate_knn(X, n_neighbors, metric="euclidean", metric_kwds=None, random
         of the same shape: uint16 codes (a quarter of float64 ``X``, half of float32) when
         ``n_features >= 32`` and the values quantise finely enough, else a float32 copy;
         float32 ``X`` with a metric other than cosine / correlation is searched in place
-        when it cannot be quantised.
+        when it cannot be quantised. From 100,000 rows that extra array is stored in the
+        node order of a random-projection tree of its own (close rows side by side),
+        which makes the search faster where it outgrows the caches.
     n_neighbors : int
         Number of neighbours per row, the point itself included, ``1 <= n_neighbors <=
         n_samples``.
@@ -147,10 +153,13 @@ def approximate_knn(X, n_neighbors, metric="euclidean", metric_kwds=None, random
         return indices, distances
     row_shift, row_scale = _row_transform(X, search.output_metric)
     data = _search_array(X, row_shift, row_scale, search.output_metric)
+    order = _store_by_tree(data, X, search)
     with contextlib.ExitStack() as stack:
         pool = task_pool(pool_threads(), stack)
         heap_idx, visit_order = _search_graph(data, search, pool)
         del data
+        if order is not None:
+            heap_idx, visit_order = _renumber_back(heap_idx, visit_order, order)
         X32, X64, is_f32 = _dtype_pair(X, np.float32, np.float64)
         n_blocks = -(-n // _k.ROW_BLOCK)
         share_out(pool, range(0, n_blocks, _FINAL_TASK), lambda b0, _: _k.finalize(
@@ -311,6 +320,45 @@ def _search_array(X, row_shift, row_scale, output_metric):
     return data
 
 
+def _node_size(s, dim):
+    """Points of a tree node whose float32 rows fit a thread's scratch (and at least
+    a leaf, and two candidate lists)."""
+    return max(s.leaf_size, 2 * s.max_candidates, _SCRATCH_BYTES // (4 * dim))
+
+
+def _store_by_tree(data, X, s):
+    """Reorder the rows of the search array, in place, so that close points are stored
+    close together; return the order (``data[i]`` is now the old row ``order[i]``), or
+    None where nothing was reordered.
+
+    The order is the node order of one more random-projection tree (its own hash
+    stream), split down to scratch-sized nodes. The search is bound by fetching rows:
+    the candidates of a join are near one another, so with this storage they share
+    pages and cache lines more often. Only the search's own copy (uint16 codes or
+    float32) is reordered, never the caller's ``X``, and only from ``_STORE_MIN_ROWS``
+    rows. Measured (kNN alone, alternating): 50-d mixture, 200,000 rows 20.8 -> 18.4 s,
+    1,000,000 rows 152.6 -> 116.6-122.8 s, recall unchanged within the seeds' spread;
+    Fashion-MNIST, 70,000 x 784, no gain (6.5 s either way), hence the threshold.
+    """
+    n, dim = data.shape
+    if data is X or n < _STORE_MIN_ROWS:
+        return None
+    data32, data16, is_float = _dtype_pair(data, np.float32, np.uint16)
+    order = np.empty(n, dtype=np.int32)
+    node_starts = np.empty(n + 1, dtype=np.int64)
+    _k.split_top(data32, data16, is_float, dim, s.seed, _ORDER_TREE, _node_size(s, dim),
+                 order, node_starts)
+    _k.permute_rows(data, order)
+    return order
+
+
+def _renumber_back(heap_idx, visit_order, order):
+    """The search's results in the caller's row numbers (see :func:`_store_by_tree`)."""
+    restored = np.empty_like(heap_idx)
+    restored[order] = np.where(heap_idx >= 0, order[heap_idx], -1)
+    return restored, order[visit_order]
+
+
 def _search_graph(search_array, s, pool):
     """Run trees + NN-descent on the search array (float32 or uint16 rows), the work
     shared out to ``pool`` (None: this thread).
@@ -330,7 +378,7 @@ def _search_graph(search_array, s, pool):
     # from cache. The scratch (one per thread of the pool) also serves the local joins;
     # it never influences the result.
     cap = s.max_candidates
-    node_size = max(s.leaf_size, 2 * cap, _SCRATCH_BYTES // (4 * dim))
+    node_size = _node_size(s, dim)
     rows = np.empty((n_slots(pool), node_size, dim), dtype=np.float32)
     heaps = (heap_idx, heap_dist, heap_flag)
     visit_order = _plant_forest(data32, data16, is_float, s, node_size, heaps, rows, pool)

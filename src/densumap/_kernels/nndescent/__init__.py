@@ -46,12 +46,13 @@ from .descent import (apply_offers, bucket_offers, build_candidates, finalize, j
                       plan_chunks, reverse_edges, settle_flags)
 from .distances import exact_distance
 from .probe import probe_hits, probe_truth, widen_heaps
-from .rows import ROW_BLOCK, column_stats, quantize_rows, row_moments, scale_rows
+from .rows import (ROW_BLOCK, column_stats, permute_rows, quantize_rows, row_moments,
+                   scale_rows)
 from .trees import fill_random, finish_nodes, split_top
 
-__all__ = ["CHEBYSHEV", "CORRELATION", "COSINE", "EMPTY", "MANHATTAN", "MINKOWSKI",
-           "QUANT_LEVELS", "ROW_BLOCK", "SQEUCLIDEAN", "apply_offers", "bucket_offers", "build_candidates",
-           "column_stats", "exact_distance", "fill_random", "finalize", "finish_nodes",
-           "hash4", "join_hubs", "plan_chunks", "probe_hits", "probe_truth", "quantize_rows",
-           "reverse_edges", "row_moments", "scale_rows", "settle_flags", "split_top",
-           "widen_heaps"]
+__all__ = ["CHEBYSHEV", "CORRELATION", "COSINE", "EMPTY", "MANHATTAN", "MINKOWSKI", "QUANT_LEVELS",
+           "ROW_BLOCK", "SQEUCLIDEAN", "apply_offers", "bucket_offers", "build_candidates",
+           "column_stats", "exact_distance", "fill_random", "finalize", "finish_nodes", "hash4",
+           "join_hubs", "permute_rows", "plan_chunks", "probe_hits", "probe_truth",
+           "quantize_rows", "reverse_edges", "row_moments", "scale_rows", "settle_flags",
+           "split_top", "widen_heaps"]

@@ -150,3 +150,32 @@ def _gather_rows(data32, data16, is_float, ids, m, rows):
     """Rows ``ids[:m]`` of the search array into the float32 scratch ``rows``."""
     for a in range(m):
         _load_row(data32, data16, is_float, ids[a], rows[a])
+
+
+@kernel()
+def permute_rows(data, order):
+    """Reorder the rows of ``data`` in place: row ``i`` becomes the old row ``order[i]``.
+
+    ``order`` must be a permutation of ``range(n)``. Each cycle of the permutation is
+    followed once with one row held aside, so the only extra memory is that row and one
+    flag per row.
+    """
+    n, dim = data.shape
+    done = np.zeros(n, dtype=np.bool_)
+    held = np.empty(dim, dtype=data.dtype)
+    for start in range(n):
+        if done[start]:
+            continue
+        for j in range(dim):
+            held[j] = data[start, j]
+        i = start
+        while True:
+            done[i] = True
+            source = np.int64(order[i])
+            if source == start:
+                for j in range(dim):
+                    data[i, j] = held[j]
+                break
+            for j in range(dim):
+                data[i, j] = data[source, j]
+            i = source
