@@ -162,9 +162,9 @@ def stored_in_tree_order(monkeypatch):
     store = nd._store_by_tree
 
     def spy(data, X, s):
-        order = store(data, X, s)
+        data, order = store(data, X, s)
         calls.append(order is not None)
-        return order
+        return data, order
 
     monkeypatch.setattr(nd, "_STORE_MIN_ROWS", 0)
     monkeypatch.setattr(nd, "_store_by_tree", spy)
@@ -190,13 +190,22 @@ def test_search_in_tree_order(blobs, metric, stored_in_tree_order):
     assert np.array_equal(one[0], indices) and np.array_equal(one[1], distances)
 
 
-def test_callers_float32_rows_are_not_reordered(stored_in_tree_order):
+@pytest.mark.parametrize("copy_bytes", [0, 1 << 30])
+def test_callers_float32_rows_are_never_reordered(stored_in_tree_order, monkeypatch,
+                                                  copy_bytes):
+    import densumap.nndescent as nd
+
+    monkeypatch.setattr(nd, "_STORE_COPY_BYTES", copy_bytes)
     X = np.random.default_rng(2).normal(size=(2000, 8)).astype(np.float32)
     before = X.copy()
-    indices, _ = approximate_knn(X, K, random_state=3)
-    assert stored_in_tree_order == [False]  # searched in place, so not reordered
+    indices, distances = approximate_knn(X, K, random_state=3)
+    # Searched in place (8 columns are not quantised): reordered only in a copy.
+    assert stored_in_tree_order == [copy_bytes > 0]
     assert np.array_equal(X, before)
+    assert (indices[:, 0] == np.arange(len(X))).all()
     assert recall(indices, exact_knn(X, K, "euclidean")) > 0.95
+    expected = reference_distance(X[:, None, :], X[indices[:, 1:]], "euclidean")
+    np.testing.assert_allclose(distances[:, 1:], expected, rtol=1e-4, atol=1e-6)
 
 
 # ------------------------------------------------------------------------ edge cases

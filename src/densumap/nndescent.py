@@ -60,6 +60,7 @@ _SCRATCH_BYTES = 1 << 20
 # The search array is stored in a tree's order (:func:`_store_by_tree`) from this many rows;
 # that tree's hash stream is apart from the forest's (trees 0, 1, ...).
 _STORE_MIN_ROWS = 100_000
+_STORE_COPY_BYTES = 1 << 30
 _ORDER_TREE = (1 << 40) - 1
 # Float32 search rows must have magnitudes between 1 / this and this (squared sums stay
 # finite, small differences stay normal numbers); others are rescaled by a power of two.
@@ -105,9 +106,10 @@ def approximate_knn(X, n_neighbors, metric="euclidean", metric_kwds=None, random
         of the same shape: uint16 codes (a quarter of float64 ``X``, half of float32) when
         ``n_features >= 32`` and the values quantise finely enough, else a float32 copy;
         float32 ``X`` with a metric other than cosine / correlation is searched in place
-        when it cannot be quantised. From 100,000 rows that extra array is stored in the
-        node order of a random-projection tree of its own (close rows side by side),
-        which makes the search faster where it outgrows the caches.
+        when it cannot be quantised. From 100,000 rows the searched array is stored in
+        the node order of a random-projection tree of its own (close rows side by side),
+        which makes the search faster where it outgrows the caches; float32 ``X``
+        searched in place is then copied first, if the copy takes at most 1 GiB.
     n_neighbors : int
         Number of neighbours per row, the point itself included, ``1 <= n_neighbors <=
         n_samples``.
@@ -153,7 +155,7 @@ def approximate_knn(X, n_neighbors, metric="euclidean", metric_kwds=None, random
         return indices, distances
     row_shift, row_scale = _row_transform(X, search.output_metric)
     data = _search_array(X, row_shift, row_scale, search.output_metric)
-    order = _store_by_tree(data, X, search)
+    data, order = _store_by_tree(data, X, search)
     with contextlib.ExitStack() as stack:
         pool = task_pool(pool_threads(), stack)
         heap_idx, visit_order = _search_graph(data, search, pool)
@@ -327,29 +329,37 @@ def _node_size(s, dim):
 
 
 def _store_by_tree(data, X, s):
-    """Reorder the rows of the search array, in place, so that close points are stored
-    close together; return the order (``data[i]`` is now the old row ``order[i]``), or
-    None where nothing was reordered.
+    """The search array with close points stored close together, and its order
+    (``data[i]`` is the old row ``order[i]``); ``(data, None)`` where nothing was
+    reordered.
 
     The order is the node order of one more random-projection tree (its own hash
     stream), split down to scratch-sized nodes. The search is bound by fetching rows:
     the candidates of a join are near one another, so with this storage they share
-    pages and cache lines more often. Only the search's own copy (uint16 codes or
-    float32) is reordered, never the caller's ``X``, and only from ``_STORE_MIN_ROWS``
-    rows. Measured (kNN alone, alternating): 50-d mixture, 200,000 rows 20.8 -> 18.4 s,
-    1,000,000 rows 152.6 -> 116.6-122.8 s, recall unchanged within the seeds' spread;
-    Fashion-MNIST, 70,000 x 784, no gain (6.5 s either way), hence the threshold.
+    pages and cache lines more often. From ``_STORE_MIN_ROWS`` rows the search's own
+    copy (uint16 codes or float32) is reordered in place; where the search would read
+    the caller's float32 ``X`` itself, a reordered copy is made if it takes at most
+    ``_STORE_COPY_BYTES`` (``X`` is never written). Measured (kNN alone, alternating):
+    50-d mixture (uint16 codes), 200,000 rows 20.8 -> 18.4 s, 1,000,000 rows 152.6 ->
+    116.6-122.8 s; augmented Fashion-MNIST, 1,000,000 x 50 float32 searched in place
+    before, 57.0 -> 46.4-47.3 s with the copy; recall unchanged within the seeds'
+    spread. Fashion-MNIST, 70,000 x 784: no gain (6.5 s either way), hence the
+    threshold.
     """
     n, dim = data.shape
-    if data is X or n < _STORE_MIN_ROWS:
-        return None
+    if n < _STORE_MIN_ROWS:
+        return data, None
+    if data is X:
+        if X.nbytes > _STORE_COPY_BYTES:
+            return data, None
+        data = X.copy()
     data32, data16, is_float = _dtype_pair(data, np.float32, np.uint16)
     order = np.empty(n, dtype=np.int32)
     node_starts = np.empty(n + 1, dtype=np.int64)
     _k.split_top(data32, data16, is_float, dim, s.seed, _ORDER_TREE, _node_size(s, dim),
                  order, node_starts)
     _k.permute_rows(data, order)
-    return order
+    return data, order
 
 
 def _renumber_back(heap_idx, visit_order, order):
