@@ -57,8 +57,9 @@ _FOREST_HARD = 0.25
 _WIDEN_BY = 9
 # Bytes of float32 rows in a thread's scratch: a tree node this small is split from cache.
 _SCRATCH_BYTES = 1 << 20
-# The search array is stored in a tree's order (:func:`_store_by_tree`) from this many rows;
-# that tree's hash stream is apart from the forest's (trees 0, 1, ...).
+# The search array is stored in a tree's order (:func:`_store_by_tree`) from this many rows,
+# the caller's float32 X (when searched in place) through a copy of at most this many
+# bytes; that tree's hash stream is apart from the forest's (trees 0, 1, ...).
 _STORE_MIN_ROWS = 100_000
 _STORE_COPY_BYTES = 1 << 30
 _ORDER_TREE = (1 << 40) - 1
@@ -363,9 +364,10 @@ def _store_by_tree(data, X, s):
 
 
 def _renumber_back(heap_idx, visit_order, order):
-    """The search's results in the caller's row numbers (see :func:`_store_by_tree`)."""
+    """The search's results in the caller's row numbers (see :func:`_store_by_tree`);
+    every heap row is full by now (``fill_random``), as ``finalize`` also needs."""
     restored = np.empty_like(heap_idx)
-    restored[order] = np.where(heap_idx >= 0, order[heap_idx], -1)
+    restored[order] = order[heap_idx]
     return restored, order[visit_order]
 
 
