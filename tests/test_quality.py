@@ -92,6 +92,21 @@ def test_row_order_of_the_input_does_not_bias_the_layout(digits):
     assert knn_accuracy(emb, y[order]) >= 0.95
 
 
+def test_negative_blocks_sizes():
+    """Blocked from 131,072 points in 2-D (2**18 floats), as before blocks were cut
+    smaller; then blocks of 2**15 floats (16,384 points in 2-D, 10,922 in 3-D)."""
+    import densumap.layout as layout
+
+    assert layout.negative_blocks(70_000, 2, 0)[0] == 1
+    assert layout.negative_blocks(131_071, 2, 0)[0] == 1
+    assert layout.negative_blocks(131_072, 2, 0)[0] == 8
+    assert layout.negative_blocks(1_000_000, 2, 0)[0] == 1_000_000 // 16_384
+    assert layout.negative_blocks(87_379, 3, 0)[0] == 1
+    assert layout.negative_blocks(87_380, 3, 0)[0] == 87_380 // 10_922
+    n_blocks, order, where = layout.negative_blocks(200_000, 2, 5)
+    assert n_blocks == 12 and np.array_equal(where[order], np.arange(200_000))
+
+
 def test_blocked_negative_sampling_keeps_quality(digits, fitted, monkeypatch):
     """Large embeddings draw each row chunk's negative samples from one cache-sized
     block of a fixed pseudo-random order of the points. Forced here on digits (blocks
@@ -99,6 +114,7 @@ def test_blocked_negative_sampling_keeps_quality(digits, fitted, monkeypatch):
     import densumap.layout as layout
 
     monkeypatch.setattr(layout, "_NEG_BLOCK_FLOATS", 256)
+    monkeypatch.setattr(layout, "_NEG_BLOCK_MIN_FLOATS", 512)
     X, y = digits
     n_blocks, order, where = layout.negative_blocks(X.shape[0], 2, 42)
     assert n_blocks == X.shape[0] // 128
@@ -116,7 +132,8 @@ def test_blocked_negative_sampling_keeps_quality(digits, fitted, monkeypatch):
         blocked[name] = one
     assert density_correlation(X, blocked["densmap"]) >= 0.75
     # The module's fit (set up before this test patched the blocks) is the plain fit
-    # with the default blocks of 2 ** 17 floats: same seed, same parameters.
+    # with all points in one pool (digits is below the blocking threshold): same seed,
+    # same parameters.
     plain = fitted["umap"]
     assert not np.array_equal(plain, blocked["umap"])  # the blocks were in effect
 

@@ -162,27 +162,33 @@ def _epoch_pool(swept, output, stack):
     return task_pool(pool_threads(oversubscribe=not swept), stack)
 
 
-# Points per block of the blocked negative sampling at dimension 1 (2**16 points of a
-# 2-D float32 embedding: 512 KiB, half this machine's L2 cache per core).
-_NEG_BLOCK_FLOATS = 2 ** 17
+# Floats per block of the blocked negative sampling (2**14 points of a 2-D float32
+# embedding: 128 KiB, a quarter of this machine's 512 KiB L2 cache per core), and the
+# embedding size, in floats, from which the samples are blocked (131,072 points in 2-D).
+# Blocks of 2**17 floats (the whole L2) made the epochs 1.15-1.2x slower at 200,000 and
+# 1,000,000 points (BENCHMARKS.md, tenth session); the threshold stayed where it was, so
+# every smaller embedding is drawn as before.
+_NEG_BLOCK_FLOATS = 2 ** 15
+_NEG_BLOCK_MIN_FLOATS = 2 ** 18
 _NEG_ORDER_KEY = np.uint64(0x6A09E667F3BCC909)
 
 
 def negative_blocks(n, dim, seed):
     """How the negative samples are drawn: ``(n_blocks, order, where)``.
 
-    Up to two blocks' worth of points (131,072 at dimension 2) every negative sample
-    is drawn from all the points: ``(1, None, dummy)``, as umap-learn does.  Beyond,
-    the snapshot the samples are read from is kept in a fixed pseudo-random
-    ``order`` and cut into blocks; each chunk of rows draws from one block per
-    epoch (``_kernels.sgd._negative_block``), so its reads stay in the cache: at
-    1,000,000 points random reads over the whole embedding made each epoch 4x
-    slower per point than at 200,000 (BENCHMARKS.md).  ``where[i]`` is the row of
-    the reordered snapshot that holds vertex ``i``.
+    Below ``_NEG_BLOCK_MIN_FLOATS`` floats of embedding (131,072 points at dimension
+    2) every negative sample is drawn from all the points: ``(1, None, dummy)``, as
+    umap-learn does.  From there, the snapshot the samples are read from is kept in a
+    fixed pseudo-random ``order`` and cut into blocks of ``_NEG_BLOCK_FLOATS`` floats
+    (16,384 points in 2-D); each chunk of rows draws from one block per epoch
+    (``_kernels.sgd._negative_block``), so its reads stay in the cache: at 1,000,000
+    points random reads over the whole embedding made each epoch 4x slower per point
+    than at 200,000 (BENCHMARKS.md).  ``where[i]`` is the row of the reordered
+    snapshot that holds vertex ``i``.
     """
-    per_block = max(1, _NEG_BLOCK_FLOATS // max(dim, 1))
-    n_blocks = n // per_block
-    if n_blocks <= 1:
+    dim = max(dim, 1)
+    n_blocks = n // max(1, _NEG_BLOCK_FLOATS // dim)
+    if n // max(1, _NEG_BLOCK_MIN_FLOATS // (2 * dim)) <= 1 or n_blocks <= 1:
         return 1, None, np.zeros(1, dtype=np.int64)
     order = np.argsort(hash_keys(n, np.uint64(seed) ^ _NEG_ORDER_KEY), kind="stable")
     where = np.empty(n, dtype=np.int64)
