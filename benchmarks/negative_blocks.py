@@ -1,51 +1,98 @@
-"""Cost of random negative samples in a large embedding: per-epoch SGD time with the
-negatives drawn from all n points or from the first n/B (a cache-sized block).
+"""Epoch time of the sweep against the size of the negative-sample blocks, sizes
+alternating in one process (the block size is a run-time setting of ``layout``).
 
-Usage: python benchmarks/negative_blocks.py N B1,B2,...
+Usage::
 
-The graph is the exact 15-NN graph of N points of a 3-D Gaussian mixture (50
-clusters; cached in /tmp), the layout random; epochs 1-3 of a 200-epoch schedule are
-timed. Restricting the pool is not what the library does (it draws from a
-pseudo-randomly ordered copy, block by block, see ``layout.negative_blocks``); it
-measures what the memory traffic of the samples costs.
+    python benchmarks/negative_blocks.py {mixture,npz} N [--npz F] [--reps 5]
+        [--epochs 6] [--floats 131072,32768,16384] [--seed 42]
+
+``mixture``: N points of the 50-d Gaussian mixture of ``scaling.py``; ``npz``: the
+first N rows of an ``.npz`` with ``X`` (``make_fmnist_1m.py``). The kNN (densumap's,
+``random_state=42``) and the spectral layout are cached in ``/tmp``. Plain UMAP's
+schedule (120 epochs, the Gauss-Seidel sweep), the bisection computed once; each
+round runs epochs 1..E from the same start with every block size in turn (``0``: no
+blocks, every sample drawn from all points) and prints milliseconds per epoch; the
+medians close the output. The tenth session chose 2**15 floats with it
+(BENCHMARKS.md).
 """
+import argparse
 import contextlib
 import os
 import sys
 import time
 
 import numpy as np
-from sklearn.neighbors import NearestNeighbors
 
-from densumap import graph as G, layout
-from densumap._kernels.sgd import NO_DENSITY, SGDParams
-from densumap._threads import pool_threads, task_pool
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _worker import synthetic_mixture  # noqa: E402
+from densumap import graph as G, layout  # noqa: E402
+from densumap._kernels.graph import shuffle_rows  # noqa: E402
+from densumap._kernels.sgd import LevelSweep  # noqa: E402
+from densumap.init import initial_layout  # noqa: E402
+from densumap.neighbors import nearest_neighbors  # noqa: E402
+from densumap.partition import bisect, level_rows, n_levels_for  # noqa: E402
 
-n = int(sys.argv[1])
-blocks = [int(b) for b in sys.argv[2].split(",")]
-cache = f"/tmp/mixture3d_knn_{n}.npz"
+p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+p.add_argument("data", choices=["mixture", "npz"])
+p.add_argument("n", type=int)
+p.add_argument("--npz", default="/tmp/fmnist_aug_1m.npz")
+p.add_argument("--reps", type=int, default=5)
+p.add_argument("--epochs", type=int, default=6)
+p.add_argument("--floats", default="131072,32768,16384")
+p.add_argument("--seed", type=int, default=42)
+args = p.parse_args()
+sizes = [int(s) for s in args.floats.split(",")]
+
+cache = f"/tmp/negative_blocks_{args.data}_{args.n}.npz"
 if os.path.exists(cache):
     z = np.load(cache)
-    idx, d = z["i"], z["d"]
+    idx, d, emb0 = z["idx"], z["d"], z["emb"]
 else:
-    rng = np.random.default_rng(0)
-    centres = rng.normal(0, 5, (50, 3))
-    X = (centres[rng.integers(0, 50, n)] + rng.normal(size=(n, 3))).astype(np.float32)
-    d, idx = NearestNeighbors(n_neighbors=15).fit(X).kneighbors(X)
-    np.savez(cache, i=idx.astype(np.int32), d=d.astype(np.float32))
+    X = synthetic_mixture(args.n)[0] if args.data == "mixture" else np.load(args.npz)["X"][:args.n]
+    idx, d = nearest_neighbors(X, 15, seed=42)
+    g0, _, _ = G.fuzzy_simplicial_set(idx, d, 15)
+    emb0 = initial_layout("spectral", g0, X, 2, np.random.default_rng(42), 42)
+    np.savez(cache, idx=idx, d=d, emb=emb0)
 g, _, _ = G.fuzzy_simplicial_set(idx, d, 15)
-lg = G.layout_graph(g, 200)
+lg = G.layout_graph(g, 120)
 a, b = G.find_ab_params(1.0, 0.1)
-keys = np.arange(n, dtype=np.uint64)
-for nb in blocks:
-    emb = np.random.default_rng(1).uniform(0, 10, (n, 2)).astype(np.float32)
-    snap = emb.copy()
-    sched = layout.make_schedule(lg, 200, 5.0)
-    for epoch in range(4):
-        p = SGDParams(a, b, 1.0, 1.0, 2.0, epoch, np.uint64(0), n // nb, True)
-        t = time.perf_counter()
+params = layout.LayoutParams(120, a, b)
+plan = bisect(emb0, lg, n_levels_for(args.n), args.seed)
+graph, work0, _ = layout._renumber(lg, emb0, None, plan.perm)
+row_keys = plan.perm.astype(np.uint64)
+shuffle_rows(graph.indptr, graph.indices, graph.data, np.uint64(args.seed))
+sweep = LevelSweep(level_rows(graph, plan), plan.bounds, int(np.log2(len(plan.bounds) - 1)))
+
+
+class _Stop(Exception):
+    pass
+
+
+times = {s: [] for s in sizes}
+min_floats = layout._NEG_BLOCK_MIN_FLOATS
+for rep in range(args.reps):
+    for s in sizes:
+        layout._NEG_BLOCK_FLOATS = s if s else 1 << 62
+        layout._NEG_BLOCK_MIN_FLOATS = min_floats if s else 1 << 62
+        sched = layout.make_schedule(graph, 120, 5.0)
+        work = work0.copy()
+        stamps = []
+
+        def progress():
+            stamps.append(time.perf_counter())
+            if len(stamps) > args.epochs:
+                raise _Stop
+
         with contextlib.ExitStack() as stack:
-            layout.jacobi_epoch(task_pool(pool_threads(), stack), emb, snap, sched, p,
-                                NO_DENSITY, keys, snap, np.zeros(1, dtype=np.int64))
-        if epoch:
-            print(f"n={n} pool=n/{nb}: epoch {epoch} {time.perf_counter() - t:.3f} s")
+            pool = layout._epoch_pool(True, None, stack)
+            try:
+                layout._epochs(work, graph, sched, params, np.uint64(args.seed), None, sweep,
+                               row_keys, pool, progress)
+            except _Stop:
+                pass
+        ms = (stamps[-1] - stamps[0]) / args.epochs * 1000
+        times[s].append(ms)
+        print(f"round {rep}: {s or 'no'} floats per block: {ms:.0f} ms/epoch", flush=True)
+for s in sizes:
+    print(f"{s or 'no'} floats per block: median {np.median(times[s]):.0f} ms/epoch "
+          f"({', '.join(f'{t:.0f}' for t in times[s])})")
