@@ -187,8 +187,11 @@ def negative_blocks(n, dim, seed):
     snapshot that holds vertex ``i``.
     """
     dim = max(dim, 1)
+    # Two blocks of half the threshold, in rows: the rule from before the blocks were cut
+    # smaller, to the row (87,380 rows in 3-D, not 87,382).
+    min_rows = 2 * max(1, _NEG_BLOCK_MIN_FLOATS // (2 * dim))
     n_blocks = n // max(1, _NEG_BLOCK_FLOATS // dim)
-    if n // max(1, _NEG_BLOCK_MIN_FLOATS // (2 * dim)) <= 1 or n_blocks <= 1:
+    if n < min_rows or n_blocks <= 1:
         return 1, None, np.zeros(1, dtype=np.int64)
     order = np.argsort(hash_keys(n, np.uint64(seed) ^ _NEG_ORDER_KEY), kind="stable")
     where = np.empty(n, dtype=np.int64)
