@@ -77,3 +77,26 @@ def test_radii_finite_for_isolated_vertex():
     state = correlation_state(Y, G, target, 1.5, 0.9, 0.1)
     assert np.isfinite(state.corr)
     assert np.all(np.isfinite(correlation_gradient(Y, G, state, 1.5, 0.9)))
+
+
+@pytest.mark.parametrize("dim", [2, 3])
+def test_single_precision_radii_match_double(small_problem, dim):
+    """The SGD's float32 radii (fast powers, vector lanes) against the float64 ones.
+
+    Includes a pair of coincident neighbours (``d = 0``: ``phi = 1`` in both) and
+    rows of up to 16 edges, so the vectorised loop's remainder lanes are exercised.
+    """
+    G, _, _, target, _ = small_problem
+    rng = np.random.default_rng(11)
+    Y = rng.normal(0, 2, (50, dim)).astype(np.float32)
+    i, j = 0, int(G[0].indices[0])
+    Y[j] = Y[i]
+    a, b = 1.577, 0.895
+    s32 = correlation_state(Y, G, target, a, b, 0.1)
+    s64 = correlation_state(Y.astype(np.float64), G, target, a, b, 0.1)
+    assert np.diff(G.indptr).max() > 8
+    np.testing.assert_allclose(s32.phi_sum, s64.phi_sum, rtol=2e-5)
+    np.testing.assert_allclose(s32.mean_sq, s64.mean_sq, rtol=2e-5)
+    assert s32.corr == pytest.approx(s64.corr, abs=1e-5)
+    # not vacuous: the two paths are different code (float32 rounding, fast powers)
+    assert not np.array_equal(s32.mean_sq, s64.mean_sq)

@@ -136,7 +136,10 @@ def correlation_state(embedding, graph, target, a, b, var_shift, pool=None):
     with contextlib.ExitStack() as stack:
         if pool is None:
             pool = task_pool(pool_threads(oversubscribe=False), stack)
-        share_out(pool, range(0, n, _RADII_TASK), lambda r0, _: _k.embedding_radii(
+        # float32 (the SGD's epochs): fast powers in vector lanes; float64 (the exact
+        # gradient and its tests): libm's pow.
+        radii = _k.embedding_radii32 if real is np.float32 else _k.embedding_radii
+        share_out(pool, range(0, n, _RADII_TASK), lambda r0, _: radii(
             r0, min(r0 + _RADII_TASK, n), emb, graph.indptr, graph.indices, real(a), real(b),
             mean_sq, phi_sum))
     active = target.active & (phi_sum > 0)
