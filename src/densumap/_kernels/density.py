@@ -79,6 +79,17 @@ def edge_sq_dists(indptr, indices, emb):
     return out
 
 
+@kernel(inline="always")
+def _store_radius(i, s, ps, mean_sq, phi_sum):
+    """Write vertex ``i``'s ``m_i = eps + s / ps`` and ``Phi_i = ps`` (0 and 0 without edges)."""
+    if ps > 0.0:
+        phi_sum[i] = ps
+        mean_sq[i] = RADIUS_EPS + s / ps
+    else:
+        phi_sum[i] = 0.0
+        mean_sq[i] = 0.0
+
+
 @kernel(error_model="numpy")
 def embedding_radii(r0, r1, emb, indptr, indices, a, b, mean_sq, phi_sum):
     """Phi-weighted mean squared distance ``m_i`` and ``Phi_i`` of vertices ``r0 <= i < r1``.
@@ -86,8 +97,8 @@ def embedding_radii(r0, r1, emb, indptr, indices, a, b, mean_sq, phi_sum):
     Distances and affinities are computed in the precision of ``a`` and ``b``, which
     the caller passes in the dtype of ``emb``: float64 for the exact gradient and its
     finite-difference test (the SGD epochs use :func:`embedding_radii32`). The sums
-    are always float64. Serial: the caller shares
-    row ranges out to threads (:func:`densumap.density.correlation_state`).
+    are always float64. Serial: the caller shares row ranges out to threads
+    (:func:`densumap.density.correlation_state`).
 
     Parameters
     ----------
@@ -111,12 +122,7 @@ def embedding_radii(r0, r1, emb, indptr, indices, a, b, mean_sq, phi_sum):
             phi = one / (one + a * d2**b)
             s += phi * d2
             ps += phi
-        if ps > 0.0:
-            phi_sum[i] = ps
-            mean_sq[i] = RADIUS_EPS + s / ps
-        else:
-            phi_sum[i] = 0.0
-            mean_sq[i] = 0.0
+        _store_radius(i, s, ps, mean_sq, phi_sum)
 
 
 @kernel(fastmath=FAST, inline="always")
@@ -148,8 +154,9 @@ def embedding_radii32(r0, r1, emb, indptr, indices, a, b, mean_sq, phi_sum):
     ``powf`` in one serial chain (70,000 Fashion-MNIST images, 1.59 million edges,
     one thread: 15 ms against 39 ms; BENCHMARKS.md). Each vertex's sums are still
     taken by one thread, so the result does not depend on the thread count. A 2-D
-    embedding gets its own loop: with the coordinate loop the edges were not
-    vectorised (34 ms).
+    embedding gets its own loop (:func:`_radius_sums_2d`): with the coordinate loop,
+    or with the 2-D loop written inline beside it, the edges were not vectorised
+    (22-34 ms).
     """
     dim = emb.shape[1]
     a = np.float32(a)
@@ -170,12 +177,7 @@ def embedding_radii32(r0, r1, emb, indptr, indices, a, b, mean_sq, phi_sum):
                 phi = one / (one + a * fast_pow(d2, b))
                 s += np.float64(phi * d2)
                 ps += np.float64(phi)
-        if ps > 0.0:
-            phi_sum[i] = ps
-            mean_sq[i] = RADIUS_EPS + s / ps
-        else:
-            phi_sum[i] = 0.0
-            mean_sq[i] = 0.0
+        _store_radius(i, s, ps, mean_sq, phi_sum)
 
 
 @kernel(error_model="numpy")
