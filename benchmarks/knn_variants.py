@@ -18,7 +18,10 @@ joined by ``+``:
 - ``heapH``: H slots per heap (shipped: 15);
 - ``treesF``: F times the default number of trees;
 - ``deltaD``: stop a descent when a round changes less than D of the entries (0.02);
-- ``noquant``: search float32 rows instead of uint16 codes.
+- ``noquant``: search float32 rows instead of uint16 codes;
+- ``lateT`` or ``lateTlL``: after the first descent (the wide one, on hard data), plant
+  T more trees (leaves of L points; shipped leaves: 30) into the settled heaps and
+  descend again from what they changed.
 
 Recall: the exact 15 neighbours (the row itself included) of 1,000 rows drawn with seed 0,
 by brute force in float64. Run variants alternately to see the machine's noise.
@@ -38,7 +41,28 @@ from knn_scale import exact_neighbours, recall  # noqa: E402
 import densumap.nndescent as nd  # noqa: E402
 
 _DEFAULTS = {"_DELTA": nd._DELTA, "_QUANTIZE_MIN_DIM": nd._QUANTIZE_MIN_DIM,
-             "_resolve": nd._resolve, "_plant_forest": nd._plant_forest}
+             "_resolve": nd._resolve, "_plant_forest": nd._plant_forest,
+             "_descend": nd._descend}
+
+
+def _late_trees(n_late, leaf_size):
+    """A ``_descend`` that, after the search's first descent, plants ``n_late`` more
+    trees into the settled heaps and descends again."""
+    descend, plant = _DEFAULTS["_descend"], _DEFAULTS["_plant_forest"]
+
+    def patched(search, cap, heaps, rows, first_round):
+        rounds = descend(search, cap, heaps, rows, first_round)
+        if first_round != 0:
+            return rounds
+        s = search.s
+        late = s._replace(n_trees=n_late, leaf_size=leaf_size)
+        dim = (search.data32 if search.is_float else search.data16).shape[1]
+        node_size = min(nd._node_size(late, dim), rows.shape[1])
+        plant(search.data32, search.data16, search.is_float, late, node_size, heaps,
+              rows[:, :node_size], search.pool, first=2 * s.n_trees)
+        return descend(search, cap, heaps, rows, rounds)
+
+    return patched
 
 
 def configure(variant):
@@ -61,6 +85,9 @@ def configure(variant):
             replace["heap_size"] = int(token[4:])
         elif token.startswith("trees"):
             tree_factor = float(token[5:])
+        elif token.startswith("late"):
+            count, _, leaf = token[4:].partition("l")
+            nd._descend = _late_trees(int(count), int(leaf) if leaf else 30)
         elif token.startswith("delta"):
             nd._DELTA = float(token[5:])
         else:
