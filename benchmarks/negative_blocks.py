@@ -26,11 +26,8 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _worker import synthetic_mixture  # noqa: E402
 from densumap import graph as G, layout  # noqa: E402
-from densumap._kernels.graph import shuffle_rows  # noqa: E402
-from densumap._kernels.sgd import LevelSweep  # noqa: E402
 from densumap.init import initial_layout  # noqa: E402
 from densumap.neighbors import nearest_neighbors  # noqa: E402
-from densumap.partition import bisect, level_rows, n_levels_for  # noqa: E402
 
 p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 p.add_argument("data", choices=["mixture", "npz"])
@@ -57,11 +54,7 @@ g, _, _ = G.fuzzy_simplicial_set(idx, d, 15)
 lg = G.layout_graph(g, 120)
 a, b = G.find_ab_params(1.0, 0.1)
 params = layout.LayoutParams(120, a, b)
-plan = bisect(emb0, lg, n_levels_for(args.n), args.seed)
-graph, work0, _ = layout._renumber(lg, emb0, None, plan.perm)
-row_keys = plan.perm.astype(np.uint64)
-shuffle_rows(graph.indptr, graph.indices, graph.data, np.uint64(args.seed))
-sweep = LevelSweep(level_rows(graph, plan), plan.bounds, int(np.log2(len(plan.bounds) - 1)))
+graph, work0, _, row_keys, sweep, _ = layout.prepare_layout(emb0, lg, args.seed)
 
 
 class _Stop(Exception):

@@ -144,21 +144,9 @@ def run_sweep(emb, g, a, b):
     import contextlib
 
     import densumap.layout as L
-    from densumap._kernels.graph import shuffle_rows
-    from densumap._kernels.sgd import LevelSweep
-    from densumap.partition import bisect, level_rows, n_levels_for
 
-    n = emb.shape[0]
     p = L.LayoutParams(n_epochs=N_EPOCHS, a=a, b=b, negative_sample_rate=NEG_RATE)
-    plan = bisect(emb, g, n_levels_for(n), SEED)
-    perm = plan.perm
-    graph = g[perm][:, perm].tocsr()
-    graph.sort_indices()
-    work = np.ascontiguousarray(emb[perm])
-    row_keys = perm.astype(np.uint64)
-    shuffle_rows(graph.indptr, graph.indices, graph.data, np.uint64(SEED))
-    sweep = LevelSweep(level_rows(graph, plan), plan.bounds,
-                       int(np.log2(len(plan.bounds) - 1)))
+    graph, work, _, row_keys, sweep, perm = L.prepare_layout(emb, g, SEED)
     print("sweep levels", sweep.n_levels, "rows per level",
           np.bincount(sweep.level, minlength=sweep.n_levels + 1).tolist(), flush=True)
     sched = L.make_schedule(graph, N_EPOCHS, NEG_RATE)

@@ -206,37 +206,31 @@ def density_active(epoch, params):
     return (epoch + 1) / params.n_epochs > 1.0 - params.dens_frac
 
 
-def optimize_layout(embedding, graph, params, seed, target=None, progress=None, output=None):
-    """Optimise ``embedding`` in place with UMAP's SGD (and DensMAP's density term).
+class LayoutSetup(NamedTuple):
+    """What :func:`prepare_layout` hands the epochs: the graph, positions and density
+    target in the epochs' vertex order, each vertex's stream key, the sweep's parts
+    (None for Jacobi epochs) and the renumbering (``perm[k]`` is the caller's vertex
+    renamed ``k``; None where nothing was renumbered)."""
 
-    Parameters
-    ----------
-    embedding : ndarray of shape (n, dim), float32, C-contiguous
-        Initial positions; updated in place.
-    graph : csr_matrix of shape (n, n)
-        Pruned symmetric fuzzy graph with sorted indices.
-    params : LayoutParams
-    seed : int
-        Keys every random stream of the run.
-    target : DensityTarget or None
-        Frozen input radii; required when ``params.dens_lambda > 0``.
-    progress : callable or None
-        Called with no argument after every epoch.
-    output : OutputMetric or None
-        A non-euclidean embedding space (:mod:`densumap.output_metric`), whose
-        epochs run :mod:`densumap._kernels.sgd_metric`; None for the euclidean
-        kernel. Not with DensMAP (``target`` must then be None).
+    graph: object
+    work: np.ndarray
+    target: object
+    row_keys: np.ndarray
+    sweep: object
+    perm: object
 
-    Returns
-    -------
-    embedding : ndarray
-        The same array, optimised.
+
+def prepare_layout(embedding, graph, seed, target=None, swept=True):
+    """The steps of :func:`optimize_layout` before its epochs, as a :class:`LayoutSetup`.
+
+    ``swept``: a Gauss-Seidel sweep over the parts of a nested bisection of the initial
+    layout (DensMAP, and plain UMAP above ``SWEEP_MIN`` points), otherwise Jacobi
+    epochs. ``graph`` is never modified; ``work`` is a copy of ``embedding`` except for
+    small Jacobi layouts, which run on ``embedding`` itself. Also used by the benchmark
+    studies of the epochs (``benchmarks/negative_blocks.py``).
     """
     n = embedding.shape[0]
-    densmap = target is not None and params.dens_lambda > 0.0 and params.dens_frac > 0.0
-    if densmap and output is not None:
-        raise ValueError("DensMAP's density term is defined for the euclidean embedding only.")
-    swept = densmap or (output is None and n > SWEEP_MIN)
+    sweep = None
     if swept:
         # DensMAP, and plain UMAP above SWEEP_MIN points, sweep the rows part by part of
         # a nested bisection of the initial layout, each sampled edge moving both of its
@@ -270,11 +264,47 @@ def optimize_layout(embedding, graph, params, seed, target=None, progress=None, 
     if swept:
         sweep = LevelSweep(level_rows(graph, plan), plan.bounds,
                            int(np.log2(len(plan.bounds) - 1)))
+    return LayoutSetup(graph, work, target, row_keys, sweep, perm)
+
+
+def optimize_layout(embedding, graph, params, seed, target=None, progress=None, output=None):
+    """Optimise ``embedding`` in place with UMAP's SGD (and DensMAP's density term).
+
+    Parameters
+    ----------
+    embedding : ndarray of shape (n, dim), float32, C-contiguous
+        Initial positions; updated in place.
+    graph : csr_matrix of shape (n, n)
+        Pruned symmetric fuzzy graph with sorted indices.
+    params : LayoutParams
+    seed : int
+        Keys every random stream of the run.
+    target : DensityTarget or None
+        Frozen input radii; required when ``params.dens_lambda > 0``.
+    progress : callable or None
+        Called with no argument after every epoch.
+    output : OutputMetric or None
+        A non-euclidean embedding space (:mod:`densumap.output_metric`), whose
+        epochs run :mod:`densumap._kernels.sgd_metric`; None for the euclidean
+        kernel. Not with DensMAP (``target`` must then be None).
+
+    Returns
+    -------
+    embedding : ndarray
+        The same array, optimised.
+    """
+    n = embedding.shape[0]
+    densmap = target is not None and params.dens_lambda > 0.0 and params.dens_frac > 0.0
+    if densmap and output is not None:
+        raise ValueError("DensMAP's density term is defined for the euclidean embedding only.")
+    swept = densmap or (output is None and n > SWEEP_MIN)
+    graph, work, target, row_keys, sweep, perm = prepare_layout(embedding, graph, seed,
+                                                                target, swept)
     sched = make_schedule(graph, params.n_epochs, params.negative_sample_rate)
     with contextlib.ExitStack() as stack:
         pool = _epoch_pool(swept, output, stack)
-        _epochs(work, graph, sched, params, np.uint64(seed), target,
-                sweep if swept else None, row_keys, pool, progress, output)
+        _epochs(work, graph, sched, params, np.uint64(seed), target, sweep, row_keys, pool,
+                progress, output)
     if perm is not None:
         embedding[perm] = work
     return embedding
