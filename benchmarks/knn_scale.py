@@ -26,6 +26,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
+from _common import DEFAULT_DATA  # noqa: E402
 from _worker import synthetic_mixture  # noqa: E402
 
 
@@ -66,8 +67,7 @@ def main(argv=None):
     p.add_argument("--synthetic-sizes", default="200000,1000000")
     p.add_argument("--npz", default=None)
     p.add_argument("--npz-sizes", default="")
-    p.add_argument("--data", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                                  "..", "..", "shared", "data", "fashion-mnist"),
+    p.add_argument("--data", default=str(DEFAULT_DATA),
                    help="Fashion-MNIST directory, for --fmnist-sizes")
     p.add_argument("--fmnist-sizes", default="", help="first n Fashion-MNIST images")
     p.add_argument("--repeats", type=int, default=1)

@@ -227,7 +227,7 @@ def prepare_layout(embedding, graph, seed, target=None, swept=True):
     layout (DensMAP, and plain UMAP above ``SWEEP_MIN`` points), otherwise Jacobi
     epochs. ``graph`` is never modified; ``work`` is a copy of ``embedding`` except for
     small Jacobi layouts, which run on ``embedding`` itself. Also used by the benchmark
-    studies of the epochs (``benchmarks/negative_blocks.py``).
+    studies of the epochs (``benchmarks/negative_blocks.py``, ``umap_dynamics.py``).
     """
     n = embedding.shape[0]
     sweep = None
