@@ -61,10 +61,13 @@ def test_partitioned_sweep_is_thread_count_independent(densmap):
 
 
 def test_default_epochs_follow_the_optimiser():
-    from densumap.layout import SWEEP_MIN, default_n_epochs
+    from densumap.layout import DENSMAP_LONG_MIN, SWEEP_MIN, default_n_epochs
 
     assert default_n_epochs(SWEEP_MIN, False) == default_n_epochs(SWEEP_MIN, True) == 500
     assert default_n_epochs(SWEEP_MIN + 1, True) == 200  # DensMAP
+    assert default_n_epochs(DENSMAP_LONG_MIN, True) == 200
+    assert default_n_epochs(DENSMAP_LONG_MIN + 1, True) == 400  # umap-learn's DensMAP count
+    assert default_n_epochs(DENSMAP_LONG_MIN + 1, False) == 120
     assert default_n_epochs(SWEEP_MIN + 1, False) == 120  # plain UMAP's sweep
     assert default_n_epochs(SWEEP_MIN + 1, False, euclidean=False) == 200  # Jacobi
 

@@ -69,10 +69,11 @@ class UMAP(ValidationMixin, ModelOpsMixin, ClassNamePrefixFeaturesOutMixin, Tran
         ("wminkowski"), ``vinv`` ("mahalanobis"); any other key is an error. For
         a function, its extra positional arguments, in the dict's order.
     n_epochs : int, default=None
-        Optimisation epochs; None means 500 up to 10,000 samples; above, 200 with
-        DensMAP (umap-learn adds 200 for DensMAP: pass them explicitly to get its
-        schedule) or a non-euclidean ``output_metric``, and 120 for plain UMAP, whose
-        Gauss-Seidel sweep converges in fewer epochs (umap-learn: 200). See
+        Optimisation epochs; None means 500 up to 10,000 samples; above, 120 for
+        plain UMAP, whose Gauss-Seidel sweep converges in fewer epochs (umap-learn:
+        200), 200 for a non-euclidean ``output_metric``, and for DensMAP 200 up to
+        100,000 samples and 400 above (umap-learn: 400 at every size; pass
+        ``n_epochs=400`` for its schedule). See
         :func:`densumap.layout.default_n_epochs`. The resolved value is ``n_epochs_``.
     learning_rate : float, default=1.0
         Initial SGD step, decayed linearly to 0.

@@ -35,18 +35,25 @@ class LayoutParams(NamedTuple):
 # Plain-UMAP fits of more points than this sweep Gauss-Seidel, as DensMAP does; smaller
 # ones run Jacobi epochs (see :func:`optimize_layout`).
 SWEEP_MIN = 10_000
+# DensMAP fits of more points than this run umap-learn's 400 epochs by default, smaller
+# ones 200 (see :func:`default_n_epochs`).
+DENSMAP_LONG_MIN = 100_000
 
 
 def default_n_epochs(n_samples, densmap, euclidean=True):
-    """Epochs when ``n_epochs`` is None: 500 up to 10,000 samples; above, 200 for
-    DensMAP and for a non-euclidean output space, 120 for plain UMAP.
+    """Epochs when ``n_epochs`` is None: 500 up to 10,000 samples; above, 120 for
+    plain UMAP, 200 for a non-euclidean output space and for DensMAP up to
+    ``DENSMAP_LONG_MIN`` samples, 400 (umap-learn's DensMAP count) for DensMAP above.
 
-    umap-learn adds 200 epochs for DensMAP, doubling its cost at 70,000 points.
-    Without them densumap's DensMAP still meets its quality targets against
-    umap-learn's 400-epoch fit (70,000 Fashion-MNIST images, seeded: kNN accuracy
-    0.748 vs 0.750, trustworthiness 0.946 vs 0.953, density correlation 0.714 vs
-    0.722; with 400 epochs densumap gets 0.747 / 0.948 / 0.726; BENCHMARKS.md).
-    ``n_epochs=400`` restores umap-learn's schedule.
+    umap-learn adds 200 epochs for DensMAP, doubling its cost. Up to 100,000 points
+    densumap's DensMAP meets its quality targets without them against umap-learn's
+    400-epoch fit (70,000 Fashion-MNIST images, seeded: kNN accuracy 0.748 vs 0.750,
+    trustworthiness 0.946 vs 0.953, density correlation 0.714 vs 0.722; with 400
+    epochs densumap gets 0.747 / 0.948 / 0.726; BENCHMARKS.md). Above, the density
+    correlation those epochs buy grows with the number of points (augmented
+    Fashion-MNIST, seeded, 200 -> 400 epochs: 0.610 -> 0.636 at 200,000 points,
+    0.521 -> 0.588 at a million, where umap-learn's fit reaches 0.594), so large
+    fits keep umap-learn's 400. ``n_epochs=200`` gives the cheaper schedule.
 
     Plain UMAP above 10,000 points sweeps Gauss-Seidel (each sampled edge moves both
     ends, from where the sweep has left them, as umap-learn's loop does), which
@@ -58,7 +65,9 @@ def default_n_epochs(n_samples, densmap, euclidean=True):
     """
     if n_samples <= SWEEP_MIN:
         return 500
-    return 200 if densmap or not euclidean else 120
+    if densmap:
+        return 200 if n_samples <= DENSMAP_LONG_MIN else 400
+    return 120 if euclidean else 200
 
 
 def make_schedule(graph, n_epochs, negative_sample_rate, w_max=None):
