@@ -309,6 +309,22 @@ def test_all_zero_input_is_allowed():
     _finite(densumap.UMAP(**FAST).fit(np.zeros((10, 3))))
 
 
+@pytest.mark.parametrize("n", [300, 12_000])  # Jacobi epochs, and the sweep above 10,000
+def test_zero_negative_sample_rate_means_no_repulsion(n):
+    # negative_sample_rate=0 is legal (umap-learn's too): no negative sample is ever
+    # drawn. Its clocks once divided by zero; with no repulsion the attraction alone
+    # pulls each cluster tighter than the default fit does.
+    rng = np.random.default_rng(0)
+    X = (rng.normal(scale=8.0, size=(3, 5))[rng.integers(0, 3, n)]
+         + rng.normal(size=(n, 5))).astype(np.float32)
+    kw = dict(n_epochs=30, random_state=0, n_neighbors=10)
+    none = densumap.UMAP(negative_sample_rate=0, **kw).fit(X)
+    default = densumap.UMAP(**kw).fit(X)
+    _finite(none)
+    _finite(none.transform(X[:20]))
+    assert none.embedding_.std(axis=0).max() < default.embedding_.std(axis=0).max()
+
+
 def _duplicated(n_distinct=12, copies=5, seed=0):
     rng = np.random.default_rng(seed)
     base = rng.normal(size=(n_distinct, 3)).astype(np.float32)

@@ -416,6 +416,11 @@ def fuzzy_union_rows(indptr, indices, data, t_indptr, t_indices, t_data, mix, co
     return out_indptr, out_indices[:pos].copy(), out_data[:pos].copy()
 
 
+
+# Period, in epochs, of a clock that is never due (negative_sample_rate=0).
+_NEVER = 1e300
+
+
 @kernel()
 def edge_clocks(weights, top, negative_sample_rate):
     """Sampling clocks of every edge: ``top / w`` epochs between its samples, and that
@@ -424,7 +429,10 @@ def edge_clocks(weights, top, negative_sample_rate):
     Returns
     -------
     eps, next_sample, eps_neg, next_negative : ndarrays of shape (n_edges,), float64
-        Each ``next_*`` starts equal to its period.
+        Each ``next_*`` starts equal to its period. With ``negative_sample_rate`` 0
+        no negative sample is ever due: ``eps_neg`` is ``_NEVER`` epochs and
+        ``next_negative`` 0, so the epochs' count ``int((epoch - next) / eps_neg)``
+        is 0 and the clock never moves (an infinite period would make it NaN).
     """
     m = weights.shape[0]
     eps = np.empty(m)
@@ -436,7 +444,11 @@ def edge_clocks(weights, top, negative_sample_rate):
         period = top / np.maximum(w, 1e-300)
         eps[e] = period
         next_sample[e] = period
-        neg = period / negative_sample_rate
-        eps_neg[e] = neg
-        next_negative[e] = neg
+        if negative_sample_rate > 0:
+            neg = period / negative_sample_rate
+            eps_neg[e] = neg
+            next_negative[e] = neg
+        else:
+            eps_neg[e] = _NEVER
+            next_negative[e] = 0.0
     return eps, next_sample, eps_neg, next_negative
