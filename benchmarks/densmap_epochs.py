@@ -1,0 +1,79 @@
+"""DensMAP's quality against its schedule (epochs, dens_frac, negative-sample blocks)
+on one cached kNN graph, to choose the default number of DensMAP epochs.
+
+Usage::
+
+    python benchmarks/densmap_epochs.py {aug,mixture} N VARIANTS [--npz F] [--sample 5000]
+
+``aug``: the first N rows of the augmented Fashion-MNIST set (``make_fmnist_1m.py``,
+``--npz``); ``mixture``: N points of ``scaling.py``'s 50-d Gaussian mixture. The kNN
+(densumap's, seed 42) is computed once and cached in ``/tmp``; every variant then fits
+``densumap.UMAP(densmap=True, precomputed_knn=...)`` on it (spectral initialisation
+included) and prints its time and the harness's quality metrics on a 5,000-point
+sample (10-NN accuracy / trustworthiness / density correlation,
+``_worker.quality_metrics``). VARIANTS is a comma-separated list; each is ``:``-joined
+``key=value`` settings, empty for the defaults:
+
+* ``E``: ``n_epochs`` (0 or absent: the library's default);
+* ``dens_lambda``, ``dens_frac``, ``dens_var_shift``: as in ``UMAP``;
+* ``blocks=0``: negative samples drawn from all points instead of from cache-sized
+  blocks (``layout._NEG_BLOCK_FLOATS``);
+* ``seed``: ``random_state`` (42).
+
+Example (the thirteenth session's study, BENCHMARKS.md)::
+
+    python benchmarks/densmap_epochs.py aug 1000000 "E=200,blocks=0:E=200,E=300,E=400"
+"""
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _worker import quality_metrics, synthetic_mixture  # noqa: E402
+
+import densumap  # noqa: E402
+from densumap import layout  # noqa: E402
+from densumap.neighbors import nearest_neighbors  # noqa: E402
+
+p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+p.add_argument("data", choices=["aug", "mixture"])
+p.add_argument("n", type=int)
+p.add_argument("variants", help="comma-separated variants (module docstring); '' = default")
+p.add_argument("--npz", default="/tmp/fmnist_aug_1m.npz")
+p.add_argument("--sample", type=int, default=5000)
+args = p.parse_args()
+
+if args.data == "aug":
+    z = np.load(args.npz)
+    X, y = z["X"][:args.n], z["y"][:args.n]
+else:
+    X, y = synthetic_mixture(args.n)[:2]
+cache = f"/tmp/densmap_epochs_knn_{args.data}_{args.n}.npz"
+if os.path.exists(cache):
+    c = np.load(cache)
+    idx, d = c["idx"], c["d"]
+else:
+    t = time.perf_counter()
+    idx, d = nearest_neighbors(X, 15, seed=42)
+    print(f"kNN {time.perf_counter() - t:.1f} s", flush=True)
+    np.savez(cache, idx=idx, d=d)
+
+block_floats, block_min = layout._NEG_BLOCK_FLOATS, layout._NEG_BLOCK_MIN_FLOATS
+for variant in args.variants.split(","):
+    opts = dict(kv.split("=") for kv in variant.split(":") if kv)
+    blocks = opts.pop("blocks", "1") == "1"
+    layout._NEG_BLOCK_FLOATS = block_floats if blocks else 1 << 62
+    layout._NEG_BLOCK_MIN_FLOATS = block_min if blocks else 1 << 62
+    kw = dict(densmap=True, random_state=int(opts.pop("seed", 42)),
+              n_epochs=int(opts.pop("E", 0)) or None, precomputed_knn=(idx, d, None))
+    kw.update({k: float(v) for k, v in opts.items()})
+    t = time.perf_counter()
+    est = densumap.UMAP(**kw).fit(X)
+    elapsed = time.perf_counter() - t
+    q = quality_metrics(X, y, est.embedding_, args.sample)
+    print(f"{variant or 'default'} ({est.n_epochs_} epochs): {elapsed:.1f} s, "
+          f"{q['knn_acc']:.3f} / {q['trustworthiness']:.3f} / {q['dens_corr']:.3f}",
+          flush=True)
