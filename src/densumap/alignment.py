@@ -20,7 +20,7 @@ import scipy.sparse as sp
 
 from ._kernels.aligned_sgd import AlignmentLinks, SliceTable, aligned_epoch, pair_jaccard
 from ._kernels.density import vertex_terms
-from ._kernels.graph import shuffle_rows
+from ._kernels.graph import edge_clocks, shuffle_rows
 from ._kernels.sgd import NO_DENSITY, DensityTerms, EdgeSchedule
 from ._threads import pool_threads, task_pool
 from .density import correlation_state
@@ -259,22 +259,20 @@ class SliceProblem(NamedTuple):
 
 
 def _schedule(graph, problems, starts):
-    """Per-edge clocks of the block-diagonal graph, each slice scaled by its own max."""
+    """Per-edge clocks of the block-diagonal graph, each slice scaled by its own max
+    (:func:`densumap._kernels.graph.edge_clocks` on each slice's edges)."""
     w = graph.data.astype(np.float64)
-    eps = np.full(w.shape, -1.0)
-    eps_neg = np.full(w.shape, np.inf)
+    clocks = [np.empty(w.shape) for _ in range(4)]  # every edge lies in one slice
     for s, prob in enumerate(problems):
         lo, hi = graph.indptr[starts[s]], graph.indptr[starts[s + 1]]
         if hi == lo:
             continue
         ws = w[lo:hi]
-        eps[lo:hi] = ws.max() / np.maximum(ws, 1e-300)
-        rate = float(prob.params.negative_sample_rate)
-        if rate > 0:
-            eps_neg[lo:hi] = eps[lo:hi] / rate
+        for out, part in zip(clocks, edge_clocks(
+                ws, float(ws.max()), float(prob.params.negative_sample_rate))):
+            out[lo:hi] = part
     return EdgeSchedule(np.ascontiguousarray(graph.indptr, dtype=np.int64),
-                        np.ascontiguousarray(graph.indices, dtype=np.int32),
-                        eps, eps.copy(), eps_neg, eps_neg.copy())
+                        np.ascontiguousarray(graph.indices, dtype=np.int32), *clocks)
 
 
 def _regulariser_steps(graph, problems, starts):

@@ -416,7 +416,6 @@ def fuzzy_union_rows(indptr, indices, data, t_indptr, t_indices, t_data, mix, co
     return out_indptr, out_indices[:pos].copy(), out_data[:pos].copy()
 
 
-
 # Period, in epochs, of a clock that is never due (negative_sample_rate=0).
 _NEVER = 1e300
 
