@@ -128,11 +128,21 @@ def _items(graph, order, seed):
     return coo.row[seq], entry[seq], entry[seq] + 1
 
 
+def umap_clocks(graph, negative_sample_rate):
+    """umap-learn's per-edge clocks for ``graph``'s edges: ``(indices, eps, next, eps_neg,
+    next_neg)``, the periods ``w_max / w`` and their first due epochs (the sequential
+    loops here emulate umap-learn's, so they keep its stateful clocks)."""
+    w = graph.data.astype(np.float64)
+    eps = w.max() / w
+    epsn = eps / negative_sample_rate
+    return graph.indices.astype(np.int32), eps, eps.copy(), epsn, epsn.copy()
+
+
 def sequential_optimizer(opts):
     def optimize(embedding, graph, params, seed, target=None, progress=None, output=None):
         graph = graph.copy()
         shuffle_rows(graph.indptr, graph.indices, graph.data, np.uint64(seed))
-        sched = layout_mod.make_schedule(graph, params.n_epochs, params.negative_sample_rate)
+        clocks = umap_clocks(graph, params.negative_sample_rate)
         heads, lo, hi = _items(graph, opts.get("order", "rows"), seed)
         w = graph.data.astype(np.float64)
         mu_tot, mu_max = w.sum(), w.max()
@@ -147,9 +157,8 @@ def sequential_optimizer(opts):
                                        params.dens_var_shift)
                 dscale = params.dens_lambda * mu_tot / (mu_max * st.n_active * st.s)
                 terms = vertex_terms(st.mean_sq, st.phi_sum, st.weight)
-            rs = _seq_epoch(pos, snap, heads, lo, hi, sched.indices, sched.epochs_per_sample,
-                            sched.next_sample, sched.epochs_per_negative,
-                            sched.next_negative, params.a, params.b, alpha, float(epoch),
+            rs = _seq_epoch(pos, snap, heads, lo, hi, *clocks, params.a, params.b, alpha,
+                            float(epoch),
                             terms, dscale, opts.get("fresh", 1) == 1, opts.get("both", 1) == 1,
                             opts.get("negsnap", 0) == 1, opts.get("sumneg", 0) == 1, 0, rs)
         embedding[:] = pos

@@ -67,7 +67,7 @@ for rep in range(args.reps):
     for s in sizes:
         layout._NEG_BLOCK_FLOATS = s if s else 1 << 62
         layout._NEG_BLOCK_MIN_FLOATS = min_floats if s else 1 << 62
-        sched = layout.make_schedule(graph, 120, 5.0)
+        sched = layout.make_schedule(graph, 5.0)
         work = work0.copy()
         stamps = []
 

@@ -14,7 +14,7 @@ process:
 * the spectral initialisation: ARPACK on scipy's float64 product against the float32
   product on row blocks that ``init`` uses for graphs above ``init._POOLED_NNZ``
   entries, with the cosines of the principal angles between the two layouts;
-* the layout setup: ``layout.make_schedule`` (the edge clocks) and
+* the layout setup: ``layout.make_schedule`` (the edges' sample rates) and
   ``partition.bisect``.
 
 Fresh memory is slow to touch on this project's virtual machines (the first touch of
@@ -98,8 +98,8 @@ def main():
           f"{np.abs(got - ref).max() / np.abs(ref).max():.1e} of the range")
 
     lg = G.layout_graph(new, 120)
-    layout.make_schedule(lg[:1000][:, :1000].tocsr(), 120, 5.0)
-    timed("layout.make_schedule", lambda: layout.make_schedule(lg, 120, 5.0))
+    layout.make_schedule(lg[:1000][:, :1000].tocsr(), 5.0)
+    timed("layout.make_schedule", lambda: layout.make_schedule(lg, 5.0))
     timed("partition.bisect", lambda: partition.bisect(
         got.astype(np.float32), lg, partition.n_levels_for(n), 42))
 

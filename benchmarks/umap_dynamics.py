@@ -42,7 +42,7 @@ import scipy.sparse as sp
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _worker import quality_metrics  # noqa: E402
 # The sequential reference loop (density term off here) and its item orders.
-from densmap_dynamics import _items, _seq_epoch  # noqa: E402
+from densmap_dynamics import _items, _seq_epoch, umap_clocks  # noqa: E402
 
 SEED = 42
 N_EPOCHS = 200
@@ -149,7 +149,7 @@ def run_sweep(emb, g, a, b):
     graph, work, _, row_keys, sweep, perm = L.prepare_layout(emb, g, SEED)
     print("sweep levels", sweep.n_levels, "rows per level",
           np.bincount(sweep.level, minlength=sweep.n_levels + 1).tolist(), flush=True)
-    sched = L.make_schedule(graph, N_EPOCHS, NEG_RATE)
+    sched = L.make_schedule(graph, NEG_RATE)
     with contextlib.ExitStack() as stack:
         pool = L._epoch_pool(True, None, stack)
         L._epochs(work, graph, sched, p, np.uint64(SEED), None, sweep, row_keys, pool, None)
@@ -173,7 +173,6 @@ def run_umap_learn(emb, g, a, b):
 
 
 def run_seq(emb, g, a, b, opts):
-    import densumap.layout as layout_mod
     from densumap._kernels.graph import shuffle_rows
     from densumap.partition import locality_order
 
@@ -187,16 +186,14 @@ def run_seq(emb, g, a, b, opts):
     else:
         emb_w = emb
     shuffle_rows(graph.indptr, graph.indices, graph.data, np.uint64(SEED))
-    sched = layout_mod.make_schedule(graph, N_EPOCHS, NEG_RATE)
+    clocks = umap_clocks(graph, NEG_RATE)
     heads, lo, hi = _items(graph, opts.get("order", "rows"), SEED)
     pos = emb_w.astype(np.float64)
     rs = 12345 + SEED
     for epoch in range(N_EPOCHS):
         alpha = 1.0 - epoch / N_EPOCHS
         snap = pos.copy()
-        rs = _seq_epoch(pos, snap, heads, lo, hi, sched.indices, sched.epochs_per_sample,
-                        sched.next_sample, sched.epochs_per_negative, sched.next_negative,
-                        a, b, alpha, float(epoch), np.zeros((1, 3)), 0.0,
+        rs = _seq_epoch(pos, snap, heads, lo, hi, *clocks, a, b, alpha, float(epoch), np.zeros((1, 3)), 0.0,
                         opts.get("fresh", 1) == 1, opts.get("both", 1) == 1,
                         opts.get("negsnap", 0) == 1, opts.get("sumneg", 0) == 1,
                         int(opts.get("block", 0)), rs)

@@ -241,21 +241,48 @@ def test_neighbour_extent_over_each_axis_ignores_other_groups_and_zero_weights()
 
 
 @pytest.mark.parametrize("w_max", [None, 1.0])
-def test_edge_clocks_are_top_over_weight_bit_for_bit(w_max):
+def test_schedule_rates_are_weight_over_top_in_fixed_point(w_max):
+    from densumap._kernels.clocks import ONE, negative_rate
     from densumap.layout import make_schedule
 
     rng = np.random.default_rng(5)
     g = sp.random(300, 300, density=0.05, random_state=5, format="csr", dtype=np.float32)
     g.data = rng.uniform(0.0, 0.9, g.nnz).astype(np.float32)
-    g.data[3] = 0.0  # a zero weight: a period of top / 1e-300, never sampled
-    sched = make_schedule(g, 120, 5.0, w_max=w_max)
+    g.data[3] = 0.0  # a zero weight: rate 0, never sampled
+    sched = make_schedule(g, 5.0, w_max=w_max)
     w = g.data.astype(np.float64)
     top = w.max() if w_max is None else w_max
-    eps = top / np.maximum(w, 1e-300)
-    for got, want in ((sched.epochs_per_sample, eps), (sched.next_sample, eps),
-                      (sched.epochs_per_negative, eps / 5.0), (sched.next_negative, eps / 5.0)):
-        assert got.dtype == np.float64
-        np.testing.assert_array_equal(got, want)
-    assert sched.next_sample is not sched.epochs_per_sample  # the clocks move, the periods stay
-    empty = make_schedule(sp.csr_matrix((4, 4), dtype=np.float32), 120, 5.0)
-    assert empty.epochs_per_sample.shape == (0,) and empty.indptr.tolist() == [0] * 5
+    assert sched.rates.dtype == np.uint32
+    np.testing.assert_array_equal(sched.rates, np.floor(w / top * ONE + 0.5).astype(np.uint32))
+    assert sched.rates[3] == 0
+    if w_max is None:
+        assert sched.rates.max() == ONE  # the largest weight is sampled every epoch
+    assert sched.negative_rate == negative_rate(5.0) == 5 * ONE
+    empty = make_schedule(sp.csr_matrix((4, 4), dtype=np.float32), 5.0)
+    assert empty.rates.shape == (0,) and empty.indptr.tolist() == [0] * 5
+
+
+@pytest.mark.parametrize("nu", [5.0, 0.0, 0.5, 2.3])
+def test_schedule_samples_as_the_exact_clock(nu):
+    """The k-th sample of an edge of rate r falls in the first epoch n with n r >= k
+    (umap-learn's clock, in exact arithmetic), and the first k samples draw
+    floor(k nu) negative samples in all."""
+    from densumap._kernels.clocks import ONE, negative_rate, negatives_due, sample_due
+
+    rng = np.random.default_rng(0)
+    rates = [ONE, ONE - 1, ONE // 2, ONE // 3, 1 + ONE // 400, 0] + list(
+        rng.integers(ONE // 500, ONE, 20))
+    V = negative_rate(nu)
+    for R in rates:
+        want = [] if R == 0 else [-(-k * ONE // R) for k in range(1, 700 * R // ONE + 1)]
+        got, total, k_seen = [], 0, 0
+        for n in range(700):
+            k = int(sample_due(n, np.uint32(R)))
+            if k:
+                assert k == k_seen + 1
+                k_seen = k
+                got.append(n)
+                total += int(negatives_due(k, V))
+                assert total == (k * V) >> 24
+        assert got == [n for n in want if n < 700]
+    assert V == (0 if nu == 0 else round(nu * ONE))

@@ -20,7 +20,8 @@ import scipy.sparse as sp
 
 from ._kernels.aligned_sgd import AlignmentLinks, SliceTable, aligned_epoch, pair_jaccard
 from ._kernels.density import vertex_terms
-from ._kernels.graph import edge_clocks, shuffle_rows
+from ._kernels.clocks import negative_rate, sample_rates
+from ._kernels.graph import shuffle_rows
 from ._kernels.sgd import NO_DENSITY, DensityTerms, EdgeSchedule
 from ._threads import pool_threads, task_pool
 from .density import correlation_state
@@ -259,20 +260,17 @@ class SliceProblem(NamedTuple):
 
 
 def _schedule(graph, problems, starts):
-    """Per-edge clocks of the block-diagonal graph, each slice scaled by its own max
-    (:func:`densumap._kernels.graph.edge_clocks` on each slice's edges)."""
-    w = graph.data.astype(np.float64)
-    clocks = [np.empty(w.shape) for _ in range(4)]  # every edge lies in one slice
-    for s, prob in enumerate(problems):
+    """Sampling schedule of the block-diagonal graph, each slice's rates relative to its
+    own largest weight (:func:`densumap._kernels.clocks.sample_rates` on each slice's
+    edges); each slice's negative-sample rate goes in the slice table."""
+    rates = np.empty(graph.data.shape, dtype=np.uint32)  # every edge lies in one slice
+    for s in range(len(problems)):
         lo, hi = graph.indptr[starts[s]], graph.indptr[starts[s + 1]]
-        if hi == lo:
-            continue
-        ws = w[lo:hi]
-        for out, part in zip(clocks, edge_clocks(
-                ws, float(ws.max()), float(prob.params.negative_sample_rate))):
-            out[lo:hi] = part
+        if hi > lo:
+            ws = graph.data[lo:hi]
+            rates[lo:hi] = sample_rates(ws, float(ws.max()))
     return EdgeSchedule(np.ascontiguousarray(graph.indptr, dtype=np.int64),
-                        np.ascontiguousarray(graph.indices, dtype=np.int32), *clocks)
+                        np.ascontiguousarray(graph.indices, dtype=np.int32), rates, 0)
 
 
 def _regulariser_steps(graph, problems, starts):
@@ -317,9 +315,10 @@ def optimize_aligned(problems, links, n_epochs, seed, first_moving=0, progress=N
     shuffle_rows(graph.indptr, graph.indices, graph.data, useed)
     sched = _schedule(graph, problems, starts)
     row_slice = np.repeat(np.arange(len(problems), dtype=np.int64), sizes)
-    table_params = np.zeros((len(problems), 4))
+    table_params = np.zeros((len(problems), 5))
     for s, p in enumerate(problems):
         table_params[s, :3] = (p.params.a, p.params.b, p.params.repulsion_strength)
+        table_params[s, 4] = negative_rate(p.params.negative_sample_rate)
     table = SliceTable(row_slice, starts, table_params)
     alink = AlignmentLinks(links.indptr.astype(np.int64), links.indices.astype(np.int64),
                            links.data.astype(np.float64),

@@ -6,7 +6,8 @@ from typing import NamedTuple
 import numpy as np
 
 from ._kernels.density import vertex_terms
-from ._kernels.graph import edge_clocks, shuffle_rows
+from ._kernels.clocks import negative_rate, sample_rates
+from ._kernels.graph import shuffle_rows
 from ._kernels.rng import hash_keys
 from ._kernels.sgd import (NO_DENSITY, ROW_BLOCK, DensityTerms, EdgeSchedule, LevelSweep,
                            SGDParams, sgd_blocks, sweep_part)
@@ -70,19 +71,19 @@ def default_n_epochs(n_samples, densmap, euclidean=True):
     return 120 if euclidean else 200
 
 
-def make_schedule(graph, n_epochs, negative_sample_rate, w_max=None):
-    """Per-edge sampling clocks: an edge of weight w is sampled every w_max/w epochs.
+def make_schedule(graph, negative_sample_rate, w_max=None):
+    """The epochs' sampling schedule: an edge of weight w is sampled w/w_max times per
+    epoch (:mod:`densumap._kernels.clocks`).
 
     Parameters
     ----------
     graph : csr_matrix
         Layout graph (already pruned), rows = vertices being moved.
-    n_epochs : int
     negative_sample_rate : float
     w_max : float or None
         Weight sampled every epoch; None means the largest weight of ``graph``.
         ``transform`` passes 1 (the largest possible membership) so that a row's
-        clocks do not depend on the other rows of its batch.
+        schedule does not depend on the other rows of its batch.
 
     Returns
     -------
@@ -92,16 +93,11 @@ def make_schedule(graph, n_epochs, negative_sample_rate, w_max=None):
     top = 1.0
     if w.size:
         top = float(w.max()) if w_max is None else float(w_max)
-    # One pass that writes the four clocks, without float64 temporaries: at a million
-    # points each is 160 MB of memory touched for the first time (5.3 s -> 0.7 s).
-    eps, next_sample, eps_neg, next_neg = edge_clocks(w, top, float(negative_sample_rate))
     return EdgeSchedule(
         np.ascontiguousarray(graph.indptr, dtype=np.int64),
         np.ascontiguousarray(graph.indices, dtype=np.int32),
-        eps,
-        next_sample,
-        eps_neg,
-        next_neg,
+        sample_rates(w, top),
+        negative_rate(negative_sample_rate),
     )
 
 
@@ -309,7 +305,7 @@ def optimize_layout(embedding, graph, params, seed, target=None, progress=None, 
     swept = densmap or (output is None and n > SWEEP_MIN)
     graph, work, target, row_keys, sweep, perm = prepare_layout(embedding, graph, seed,
                                                                 target, swept)
-    sched = make_schedule(graph, params.n_epochs, params.negative_sample_rate)
+    sched = make_schedule(graph, params.negative_sample_rate)
     with contextlib.ExitStack() as stack:
         pool = _epoch_pool(swept, output, stack)
         _epochs(work, graph, sched, params, np.uint64(seed), target, sweep, row_keys, pool,

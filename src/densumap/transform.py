@@ -31,8 +31,8 @@ new point is placed independently of every other one.
    displacement 0.06 with 2 against 0.13 with 1; see the tests).  Edges weaker
    than ``1 / n_epochs`` are dropped and an edge of membership ``w`` is sampled
    every ``1 / w`` epochs: the reference weight is the largest possible
-   membership, 1, not the batch maximum, so a row's clocks do not depend on its
-   batch.  The random stream of a new point is keyed by ``(seed, epoch, hash of
+   membership, 1, not the batch maximum, so a row's schedule does not depend on
+   its batch.  The random stream of a new point is keyed by ``(seed, epoch, hash of
    the point's non-zero input entries)``, never by its position in the batch
    (:func:`row_keys`).  Hence a point's result depends only on the point, the
    model and the seed: chunked, reordered or distributed transforms agree bit
@@ -248,7 +248,7 @@ def place_points(nb_indices, dists, connected, keys, train_embedding, params, se
 
     n_epochs = params.n_epochs
     graph = edge_graph(w, nb_indices, tail.shape[0], n_epochs)
-    sched = make_schedule(graph, n_epochs, params.negative_sample_rate, w_max=1.0)
+    sched = make_schedule(graph, params.negative_sample_rate, w_max=1.0)
     pull = relation is not None and params.dens_lambda > 0 and params.dens_frac > 0
     if pull:
         target = relation.target(rad_orig)

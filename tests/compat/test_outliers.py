@@ -62,13 +62,16 @@ def test_page(noisy_mnist):
     assert found_raw == 1.0
     # With a fuzzy set nearer the intersection, the noise stays outlying in the
     # embedding and LOF on two coordinates finds most of it in most runs. The page's
-    # fits are unseeded, so the share is checked on three seeded ones: over seeds 0-7
-    # it was 1, 1, 0, 1, 1, 1, 0.83, 1 (in the seed-2 run the 12 noise images, each
-    # other's nearest neighbours, form a tight group of their own that LOF does not flag).
+    # fits are unseeded, so this is checked on eight seeded ones, of which at least half
+    # must find at least half of the noise. The outcome is nearly all or nothing (in a
+    # run that finds none, the 12 noise images, each other's nearest neighbours, form a
+    # tight group of their own that LOF does not flag): over seeds 0-15 the share was 1
+    # in 11 runs (fourteenth session's schedule; 0 in 5) and >= 0.5 in 12 before it, so
+    # three seeds, as this test had, could fail by chance (seeds 0-2 gave 0, 1, 0).
     shares = []
-    for seed in (0, 1, 2):
+    for seed in range(8):
         emb = umap.UMAP(set_op_mix_ratio=0.25, random_state=seed).fit(data).embedding_
         scores = sklearn.neighbors.LocalOutlierFactor(
             contamination=contamination).fit_predict(emb)
         shares.append(np.sum(scores[-N_NOISE:] == -1) / N_NOISE)
-    assert np.median(shares) >= 0.5, shares
+    assert np.sum(np.array(shares) >= 0.5) >= 4, shares

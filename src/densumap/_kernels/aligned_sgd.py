@@ -38,7 +38,7 @@ from numba import prange
 
 from ._config import FAST, kernel
 from .rng import stream_start
-from .sgd import _NB, _ROW_BLOCK, _sgd_row
+from .sgd import _NB, _ROW_BLOCK, SCRATCH_ROWS, _sgd_row
 
 # Largest fraction of the way to its related points that a point moves in one epoch.
 _MAX_PULL = 0.5
@@ -49,7 +49,9 @@ class SliceTable(NamedTuple):
 
     row_slice: np.ndarray  # (N,) int64, slice of each row
     start: np.ndarray  # (S + 1,) int64, first row of each slice
-    params: np.ndarray  # (S, 4) float64: a, b, repulsion strength, learning rate
+    # (S, 5) float64: a, b, repulsion strength, learning rate, negative-sample rate in
+    # fixed point (clocks.negative_rate; an integer, exact in float64)
+    params: np.ndarray
 
 
 class AlignmentLinks(NamedTuple):
@@ -101,7 +103,9 @@ def aligned_epoch(head, tail, sched, slices, links, dens, epoch, seed, row_lo, r
         ``head`` at the start of the epoch: attractions, negative samples and
         related points are read here.
     sched : densumap._kernels.sgd.EdgeSchedule
-        Of the block-diagonal layout graph (global row and column numbers).
+        Of the block-diagonal layout graph (global row and column numbers), each
+        slice's rates relative to its own largest weight; its ``negative_rate`` is
+        not read (each slice's is in ``slices.params``).
     slices : SliceTable
     links : AlignmentLinks
     dens : densumap._kernels.sgd.DensityTerms
@@ -114,10 +118,7 @@ def aligned_epoch(head, tail, sched, slices, links, dens, epoch, seed, row_lo, r
     """
     indptr = sched.indptr
     indices = sched.indices
-    eps = sched.epochs_per_sample
-    next_sample = sched.next_sample
-    eps_neg = sched.epochs_per_negative
-    next_negative = sched.next_negative
+    rates = sched.rates
     row_slice = slices.row_slice
     start = slices.start
     params = slices.params
@@ -127,11 +128,11 @@ def aligned_epoch(head, tail, sched, slices, links, dens, epoch, seed, row_lo, r
     l_steps = links.steps
     terms = dens.terms
     dscale = dens.scale
-    n = float(epoch)
+    n = epoch
     dim = head.shape[1]
     n_blocks = (row_hi - row_lo + _ROW_BLOCK - 1) // _ROW_BLOCK
     for blk in prange(n_blocks):
-        scratch = np.empty((5, max(dim, _NB)), dtype=np.float32)
+        scratch = np.empty((SCRATCH_ROWS, max(dim, _NB)), dtype=np.float32)
         acc = np.empty(dim, dtype=np.float64)
         first = row_lo + blk * _ROW_BLOCK
         for i in range(first, min(row_hi, first + _ROW_BLOCK)):
@@ -139,8 +140,8 @@ def aligned_epoch(head, tail, sched, slices, links, dens, epoch, seed, row_lo, r
             lo = start[s]
             alpha = params[s, 3]
             state = stream_start(seed, epoch, i)
-            _sgd_row(i, state, scratch, head, tail, tail, indptr[i], indptr[i + 1], indices,
-                     eps, next_sample, eps_neg, next_negative, params[s, 0], params[s, 1],
+            _sgd_row(i, state, scratch, head, tail, tail, indptr[i], indptr[i + 1],
+                     indices, rates, np.int64(params[s, 4]), params[s, 0], params[s, 1],
                      params[s, 2], alpha, 2.0, False, n, lo, start[s + 1] - lo, i, terms,
                      dscale)
             _align_row(i, head, tail, l_indptr, l_indices, l_coef, l_steps, alpha, acc)

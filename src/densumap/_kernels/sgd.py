@@ -9,8 +9,7 @@ split between them.  Negative samples come from a counter-based stream keyed by
 
 * ``sgd_blocks`` (plain UMAP ``fit`` up to ``layout.SWEEP_MIN`` points, and
   ``transform``) is a Jacobi sweep: all rows may run in parallel, row ``i`` is the only
-  writer of ``head[i]`` and of the sampling state of its edges, and every other position
-  it reads comes from ``tail``, which the caller keeps fixed during the epoch (a
+  writer of ``head[i]``, and every other position it reads comes from ``tail``, which the caller keeps fixed during the epoch (a
   snapshot of the embedding during ``fit``; the training embedding during
   ``transform``).  The fuzzy graph is symmetric, so each undirected edge is sampled from
   the rows of both endpoints; umap-learn moves both endpoints of every sampled edge, so
@@ -38,6 +37,11 @@ cheaper (BENCHMARKS.md) with the same quality.  In 2-D they are gathered in batc
 ``_NB`` and computed in vector lanes, with :func:`densumap._kernels.fastpow.fast_pow`
 instead of libm's ``powf`` (an epoch about 1.8x cheaper on one thread).
 
+Which edges are due in an epoch is a function of the epoch and of each edge's rate
+(:mod:`densumap._kernels.clocks`): the epochs write no per-edge state, and at a
+million points they read 4 bytes per edge instead of umap-learn's 32 (one epoch about
+1.15x cheaper; BENCHMARKS.md, fourteenth session).
+
 DensMAP's correlation gradient rides on the sampled edges, as in umap-learn: an
 edge sampled with probability proportional to its membership ``mu_e`` carries
 ``lambda * mu_tot / (mu_e * n * s) * (w_i dr_i/dd + w_j dr_j/dd)``, so that in
@@ -50,6 +54,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._config import FAST, kernel
+from .clocks import ONE, negatives_due, sample_due
 from .density import edge_density_coeff
 from .fastpow import fast_pow
 from .rng import mix64, next_index, stream_start
@@ -60,22 +65,21 @@ _CLIP = 4.0
 _REPULSION_EPS = 0.001
 # Rows per parallel task (each task allocates one scratch); no effect on the result.
 _ROW_BLOCK = 256
-# Negative samples per batch in 2-D (one vector of 8 float32 lanes with AVX2).
+# Attractions and negative samples per batch in 2-D (one vector of 8 float32 lanes with
+# AVX2).
 _NB = 8
+# Rows of the float32 scratch array a row kernel takes (``_sgd_row``).
+SCRATCH_ROWS = 5
 
 
 class EdgeSchedule(NamedTuple):
-    """CSR rows of the layout graph and the per-edge sampling clocks.
-
-    ``next_sample`` and ``next_negative`` are updated in place by the epochs.
-    """
+    """CSR rows of the layout graph and each edge's samples per epoch
+    (:mod:`densumap._kernels.clocks`); read only during the epochs."""
 
     indptr: np.ndarray  # (n_head + 1,) int64
     indices: np.ndarray  # (n_edges,) int32, column (tail) of each edge
-    epochs_per_sample: np.ndarray  # (n_edges,) float64
-    next_sample: np.ndarray  # (n_edges,) float64
-    epochs_per_negative: np.ndarray  # (n_edges,) float64
-    next_negative: np.ndarray  # (n_edges,) float64
+    rates: np.ndarray  # (n_edges,) uint32, samples per epoch (w / w_max), fixed point
+    negative_rate: int  # negative samples per sample, fixed point (clocks.negative_rate)
 
 
 class DensityTerms(NamedTuple):
@@ -117,128 +121,168 @@ def _clip(v):
 
 
 @kernel(fastmath=FAST, inline="always")
-def _sgd_row(i, state, scratch, head, tail, neg_tail, lo, hi, indices, epochs_per_sample,
-             next_sample, epochs_per_negative, next_negative, a, b, gamma, alpha,
-             attract_scale, move_other, n, neg_lo, pool, self_k, terms, dscale):
-    """One epoch for edges ``lo:hi`` of head row ``i``: due attractions (plus the
-    density term when ``dscale > 0``), then their negative samples.
+def _repel_2d(state, scratch, y0, y1, n_neg, neg_tail, neg_lo, pool, self_k, a, b, gamma2b):
+    """``n_neg`` negative samples of a 2-D row at ``(y0, y1)``: the sum of their clipped
+    steps, gathered ``_NB`` at a time (independent reads that overlap in memory) and
+    computed in lanes (padding lanes weigh 0). Returns ``(state, ax, ay)``."""
+    one = np.float32(1.0)
+    zero = np.float32(0.0)
+    eps32 = np.float32(_REPULSION_EPS)
+    clip = np.float32(_CLIP)
+    ax = zero
+    ay = zero
+    done = 0
+    while done < n_neg:
+        m_hi = min(n_neg - done, _NB)
+        for m in range(m_hi):
+            state, k = next_index(state, pool)
+            k += neg_lo
+            scratch[2, m] = neg_tail[k, 0]
+            scratch[3, m] = neg_tail[k, 1]
+            scratch[4, m] = zero if k == self_k else one
+        for m in range(m_hi, _NB):
+            scratch[2, m] = y0
+            scratch[3, m] = y1
+            scratch[4, m] = zero
+        for m in range(_NB):
+            dx = y0 - scratch[2, m]
+            dy = y1 - scratch[3, m]
+            d2 = dx * dx + dy * dy
+            coeff = gamma2b / ((eps32 + d2) * (a * fast_pow(d2, b) + one))
+            gx = min(max(coeff * dx, -clip), clip)
+            gy = min(max(coeff * dy, -clip), clip)
+            if not d2 > zero:
+                # Coincident points: push apart by the largest allowed step.
+                gx = clip
+                gy = clip
+            ax += scratch[4, m] * gx
+            ay += scratch[4, m] * gy
+        done += m_hi
+    return state, ax, ay
+
+
+@kernel(fastmath=FAST, inline="always")
+def _sgd_row(i, state, scratch, head, tail, neg_tail, lo, hi, indices, rates, neg_rate,
+             a, b, gamma, alpha, attract_scale, move_other, n, neg_lo, pool, self_k, terms,
+             dscale):
+    """One epoch for edges ``lo:hi`` of head row ``i``: each due edge's attraction
+    (plus the density term when ``dscale > 0``), then its negative samples, all
+    evaluated at the position after that attraction and their (clipped) steps summed
+    (in 2-D, :func:`_repel_2d`). Which edges are due, and how many negative samples
+    each draws, is :mod:`densumap._kernels.clocks`'s schedule.
+
+    Evaluating every attraction of the row at its first position and summing them, or
+    all its negative samples after all its attractions (which fills the vector lanes
+    better: one epoch at a million points 1.1x cheaper), lost 0.1 and 0.03-0.05 of
+    10-NN accuracy on a 3,000-point graph with hubs (``tests/compat/test_sparse.py``):
+    summed clipped steps overshoot.
 
     Attractions read ``tail``; with ``move_other`` (``tail`` is then ``head``) each also
     moves the neighbour by the opposite step. Negative samples are read from
     ``neg_tail[neg_lo:neg_lo + pool]``, skipping row ``self_k`` (the vertex itself
     in ``neg_tail``; -1 for none). ``state`` is the row's random stream; ``scratch``
-    a (5, max(dim, _NB)) float32 array (position, accumulator, one batch of negatives); ``n`` the epoch as a float.
+    a (``SCRATCH_ROWS``, max(dim, _NB)) float32 array; ``n`` the epoch.
     """
     dim = head.shape[1]
     # Single precision throughout the hot loop: positions are float32 anyway. Powers
     # are :func:`fast_pow`, not libm's powf (BENCHMARKS.md).
     a = np.float32(a)
     b = np.float32(b)
+    m2ab = np.float32(-2.0) * a * b
     gamma2b = np.float32(2.0 * gamma) * b
     eps32 = np.float32(_REPULSION_EPS)
     one = np.float32(1.0)
     zero = np.float32(0.0)
     dscale32 = np.float32(dscale)
-    # The row's own position is kept in ``yi`` and written back once: stores to
-    # ``tail`` (the neighbours, under ``move_other``) then cannot force it to be
-    # reloaded from memory, and neither can any aliasing of ``head`` and ``tail``.
-    yi = scratch[0]
-    acc = scratch[1]
-    bx = scratch[2]
-    by = scratch[3]
-    bw = scratch[4]
+    alpha32 = np.float32(alpha)
+    step = np.float32(attract_scale) * alpha32
     clip = np.float32(_CLIP)
+    r_one = np.float32(ONE)  # a fixed-point rate's 1
+    if dim == 2:
+        # The row's own position is kept in locals and written back once: stores to
+        # ``tail`` (the neighbours, under ``move_other``) then cannot force it to be
+        # reloaded from memory, and neither can any aliasing of ``head`` and ``tail``.
+        y0 = head[i, 0]
+        y1 = head[i, 1]
+        for e in range(lo, hi):
+            k_due = sample_due(n, rates[e])
+            if k_due == 0:
+                continue
+            j = indices[e]
+            dx = y0 - tail[j, 0]
+            dy = y1 - tail[j, 1]
+            d2 = dx * dx + dy * dy
+            if d2 > zero:
+                db = fast_pow(d2, b)
+                coeff = m2ab * db / d2 / (a * db + one)
+                gx = min(max(coeff * dx, -clip), clip)
+                gy = min(max(coeff * dy, -clip), clip)
+                if dscale > 0.0:
+                    dcoeff = dscale32 * r_one / np.float32(rates[e]) * edge_density_coeff(
+                        d2, db, a, b, one, terms, i, j)
+                    gx += min(max(dcoeff * dx, -clip), clip)
+                    gy += min(max(dcoeff * dy, -clip), clip)
+                y0 += gx * step
+                y1 += gy * step
+                if move_other:
+                    tail[j, 0] -= gx * alpha32
+                    tail[j, 1] -= gy * alpha32
+            state, ax, ay = _repel_2d(state, scratch, y0, y1, negatives_due(k_due, neg_rate),
+                                      neg_tail, neg_lo, pool, self_k, a, b, gamma2b)
+            y0 += ax * alpha32
+            y1 += ay * alpha32
+        head[i, 0] = y0
+        head[i, 1] = y1
+        return
+    # Any other dimension: the same steps, one sample at a time.
     for c in range(dim):
-        yi[c] = head[i, c]
+        scratch[0, c] = head[i, c]
     for e in range(lo, hi):
-        if next_sample[e] > n:
+        k_due = sample_due(n, rates[e])
+        if k_due == 0:
             continue
         j = indices[e]
         d2 = zero
         for c in range(dim):
-            diff = yi[c] - tail[j, c]
+            diff = scratch[0, c] - tail[j, c]
             d2 += diff * diff
         if d2 > zero:
             db = fast_pow(d2, b)
-            coeff = np.float32(-2.0) * a * b * db / d2 / (a * db + one)
+            coeff = m2ab * db / d2 / (a * db + one)
             dcoeff = zero
             if dscale > 0.0:
-                dcoeff = dscale32 * np.float32(epochs_per_sample[e]) * edge_density_coeff(
+                dcoeff = dscale32 * r_one / np.float32(rates[e]) * edge_density_coeff(
                     d2, db, a, b, one, terms, i, j)
             for c in range(dim):
-                diff = yi[c] - tail[j, c]
+                diff = scratch[0, c] - tail[j, c]
                 g = _clip(coeff * diff)
                 if dcoeff != zero:
                     g += _clip(dcoeff * diff)
-                yi[c] += attract_scale * g * alpha
+                scratch[0, c] += g * step
                 if move_other:
-                    tail[j, c] -= g * alpha
-        next_sample[e] += epochs_per_sample[e]
-
-        n_neg = int((n - next_negative[e]) / epochs_per_negative[e])
-        # The negative samples of this edge are all evaluated at the same position of
-        # the vertex and their (clipped) steps summed, so that they do not wait on each
-        # other. In 2-D they go in batches of _NB: the batch's points are gathered
-        # first (independent reads that overlap in memory), then all _NB lanes are
-        # computed branch-free (padding lanes weigh 0), which the compiler vectorises.
-        if dim == 2:
-            y0 = yi[0]
-            y1 = yi[1]
-            ax = zero
-            ay = zero
-            done = 0
-            while done < n_neg:
-                m_hi = min(n_neg - done, _NB)
-                for m in range(m_hi):
-                    state, k = next_index(state, pool)
-                    k += neg_lo
-                    bx[m] = neg_tail[k, 0]
-                    by[m] = neg_tail[k, 1]
-                    bw[m] = zero if k == self_k else one
-                for m in range(m_hi, _NB):
-                    bx[m] = y0
-                    by[m] = y1
-                    bw[m] = zero
-                for m in range(_NB):
-                    dx = y0 - bx[m]
-                    dy = y1 - by[m]
-                    d2 = dx * dx + dy * dy
-                    coeff = gamma2b / ((eps32 + d2) * (a * fast_pow(d2, b) + one))
-                    gx = min(max(coeff * dx, -clip), clip)
-                    gy = min(max(coeff * dy, -clip), clip)
-                    if not d2 > zero:
-                        # Coincident points: push apart by the largest allowed step.
-                        gx = clip
-                        gy = clip
-                    ax += bw[m] * gx
-                    ay += bw[m] * gy
-                done += m_hi
-            yi[0] = y0 + ax * alpha
-            yi[1] = y1 + ay * alpha
-        else:
+                    tail[j, c] -= g * alpha32
+        for c in range(dim):
+            scratch[1, c] = zero
+        for _ in range(negatives_due(k_due, neg_rate)):
+            state, k = next_index(state, pool)
+            k += neg_lo
+            if k == self_k:
+                continue
+            d2 = zero
             for c in range(dim):
-                acc[c] = zero
-            for _ in range(n_neg):
-                state, k = next_index(state, pool)
-                k += neg_lo
-                if k == self_k:
-                    continue
-                d2 = zero
+                diff = scratch[0, c] - neg_tail[k, c]
+                d2 += diff * diff
+            if d2 > zero:
+                coeff = gamma2b / ((eps32 + d2) * (a * fast_pow(d2, b) + one))
                 for c in range(dim):
-                    diff = yi[c] - neg_tail[k, c]
-                    d2 += diff * diff
-                if d2 > zero:
-                    coeff = gamma2b / ((eps32 + d2) * (a * fast_pow(d2, b) + one))
-                    for c in range(dim):
-                        acc[c] += _clip(coeff * (yi[c] - neg_tail[k, c]))
-                else:
-                    for c in range(dim):
-                        acc[c] += _CLIP
-            for c in range(dim):
-                yi[c] += acc[c] * alpha
-        next_negative[e] += n_neg * epochs_per_negative[e]
+                    scratch[1, c] += _clip(coeff * (scratch[0, c] - neg_tail[k, c]))
+            else:
+                for c in range(dim):
+                    scratch[1, c] += _CLIP
+        for c in range(dim):
+            scratch[0, c] += scratch[1, c] * alpha32
     for c in range(dim):
-        head[i, c] = yi[c]
+        head[i, c] = scratch[0, c]
 
 
 # Rows per chunk of the blocked negative sampling: the rows of a chunk draw their
@@ -273,8 +317,8 @@ def _negative_block(i, epoch, seed, pool, n_blocks, neg_inv, skip_self):
 def _unpack(sched, p, dens):
     """The fields of the three bundles as one flat tuple: parallel loops cannot index
     through NamedTuple fields, so the parallel kernels unpack them first."""
-    return (sched.indptr, sched.indices, sched.epochs_per_sample, sched.next_sample,
-            sched.epochs_per_negative, sched.next_negative, p.a, p.b, p.gamma, p.alpha,
+    return (sched.indptr, sched.indices, sched.rates, sched.negative_rate, p.a, p.b,
+            p.gamma, p.alpha,
             p.attract_scale, p.epoch, p.seed, p.n_negative_pool, p.skip_self, dens.terms,
             dens.scale, p.neg_blocks)
 
@@ -305,7 +349,7 @@ def sgd_blocks(blk0, blk1, head, tail, sched, p, dens, row_keys, neg_tail, neg_i
     dens : DensityTerms
         When ``dens.scale > 0``, every sampled edge also carries the DensMAP
         correlation gradient of that edge, importance-weighted by
-        ``epochs_per_sample`` (edges are sampled in proportion to their weight) so
+        ``1 / rate`` (edges are sampled in proportion to their weight) so
         that its expectation over an epoch is the full gradient, and clipped like
         the attraction.
     row_keys : ndarray of shape (n_head,), uint64
@@ -320,20 +364,18 @@ def sgd_blocks(blk0, blk1, head, tail, sched, p, dens, row_keys, neg_tail, neg_i
         point (read only when ``p.skip_self``); otherwise unused.
     """
     n_head = head.shape[0]
-    (indptr, indices, epochs_per_sample, next_sample, epochs_per_negative, next_negative,
-     a, b, gamma, alpha, attract_scale, epoch, seed, pool, skip_self, terms,
-     dscale, neg_blocks) = _unpack(sched, p, dens)
-    n = float(epoch)
+    (indptr, indices, rates, neg_rate, a, b, gamma, alpha, attract_scale, epoch, seed,
+     pool, skip_self, terms, dscale, neg_blocks) = _unpack(sched, p, dens)
+    n = epoch
     dim = head.shape[1]
-    scratch = np.empty((5, max(dim, _NB)), dtype=np.float32)
+    scratch = np.empty((SCRATCH_ROWS, max(dim, _NB)), dtype=np.float32)
     for i in range(blk0 * _ROW_BLOCK, min(n_head, blk1 * _ROW_BLOCK)):
         state = stream_start(seed, epoch, row_keys[i])
         neg_lo, neg_n, self_k = _negative_block(i, epoch, seed, pool, neg_blocks, neg_inv,
                                                 skip_self)
         _sgd_row(i, state, scratch, head, tail, neg_tail, indptr[i], indptr[i + 1],
-                 indices, epochs_per_sample, next_sample, epochs_per_negative,
-                 next_negative, a, b, gamma, alpha, attract_scale, False, n, neg_lo,
-                 neg_n, self_k, terms, dscale)
+                 indices, rates, neg_rate, a, b, gamma, alpha, attract_scale, False, n,
+                 neg_lo, neg_n, self_k, terms, dscale)
 
 
 ROW_BLOCK = _ROW_BLOCK
@@ -354,11 +396,10 @@ class LevelSweep(NamedTuple):
 
 @kernel(fastmath=FAST, inline="always")
 def _sweep_rows(r0, r1, level, row_level, scratch, pos, snapshot, indptr, indices,
-                epochs_per_sample, next_sample, epochs_per_negative, next_negative, a, b,
-                gamma, alpha, attract_scale, epoch, seed, pool, skip_self, terms, dscale,
-                row_keys, neg_blocks, neg_inv):
+                rates, neg_rate, a, b, gamma, alpha, attract_scale, epoch, seed, pool, skip_self,
+                terms, dscale, row_keys, neg_blocks, neg_inv):
     """The rows of level ``level`` among rows ``r0:r1``, one after another."""
-    n = float(epoch)
+    n = epoch
     for i in range(r0, r1):
         if row_level[i] != level:
             continue
@@ -366,8 +407,8 @@ def _sweep_rows(r0, r1, level, row_level, scratch, pos, snapshot, indptr, indice
         neg_lo, neg_n, self_k = _negative_block(i, epoch, seed, pool, neg_blocks, neg_inv,
                                                 skip_self)
         _sgd_row(i, state, scratch, pos, pos, snapshot, indptr[i], indptr[i + 1], indices,
-                 epochs_per_sample, next_sample, epochs_per_negative, next_negative, a, b,
-                 gamma, alpha, attract_scale, True, n, neg_lo, neg_n, self_k, terms, dscale)
+                 rates, neg_rate, a, b, gamma, alpha, attract_scale, True, n, neg_lo, neg_n,
+                 self_k, terms, dscale)
 
 
 # error_model="numpy": no zero test before each division (every divisor here is
@@ -381,13 +422,12 @@ def sweep_part(pos, snapshot, sched, p, dens, row_keys, sweep, level, q, neg_inv
     Parts of one level move disjoint sets of vertices, so they may run at the same
     time on different threads (the kernel releases the GIL).
     """
-    (indptr, indices, epochs_per_sample, next_sample, epochs_per_negative, next_negative,
-     a, b, gamma, alpha, attract_scale, epoch, seed, pool, skip_self, terms,
-     dscale, neg_blocks) = _unpack(sched, p, dens)
+    (indptr, indices, rates, neg_rate, a, b, gamma, alpha, attract_scale, epoch, seed,
+     pool, skip_self, terms, dscale, neg_blocks) = _unpack(sched, p, dens)
     bounds = sweep.bounds
     step = 1 << level
-    scratch = np.empty((5, max(pos.shape[1], _NB)), dtype=np.float32)
+    scratch = np.empty((SCRATCH_ROWS, max(pos.shape[1], _NB)), dtype=np.float32)
     _sweep_rows(bounds[q * step], bounds[(q + 1) * step], level, sweep.level, scratch, pos,
-                snapshot, indptr, indices, epochs_per_sample, next_sample,
-                epochs_per_negative, next_negative, a, b, gamma, alpha, attract_scale,
-                epoch, seed, pool, skip_self, terms, dscale, row_keys, neg_blocks, neg_inv)
+                snapshot, indptr, indices, rates, neg_rate, a, b, gamma, alpha,
+                attract_scale, epoch, seed, pool, skip_self, terms, dscale, row_keys,
+                neg_blocks, neg_inv)

@@ -2,8 +2,8 @@
 
 Same scheme as the euclidean kernel (:mod:`densumap._kernels.sgd`), on which the
 results of any thread count agree bit for bit: a Jacobi sweep in which row ``i``
-is the only writer of ``head[i]`` and of its edges' clocks, reading every other
-position from the fixed ``tail``; negative samples drawn from the counter-based
+is the only writer of ``head[i]``, reading every other position from the fixed
+``tail``; edges due by the same schedule (:mod:`densumap._kernels.clocks`); negative samples drawn from the counter-based
 stream of ``(seed, epoch, row_keys[i])`` with the same blocks
 (``sgd._negative_block``), all evaluated at the vertex's position after its
 attraction and their clipped steps summed.
@@ -32,6 +32,7 @@ from numba import prange
 
 from ._config import kernel
 from .output_metrics import builtin_eval5, custom_eval
+from .clocks import negatives_due, sample_due
 from .rng import next_index, stream_start
 from .sgd import _CLIP, _ROW_BLOCK, _negative_block
 
@@ -49,9 +50,9 @@ def _clip64(v):
 
 
 @kernel(inline="always")
-def _metric_row(i, state, scratch, grads, head, tail, neg_tail, lo, hi, indices,
-                epochs_per_sample, next_sample, epochs_per_negative, next_negative, a, b,
-                gamma, alpha, attract_scale, n, neg_lo, pool, self_k, ev, fn, kw):
+def _metric_row(i, state, scratch, grads, head, tail, neg_tail, lo, hi, indices, rates,
+                neg_rate, a, b, gamma, alpha, attract_scale, n, neg_lo, pool, self_k, ev, fn,
+                kw):
     """One epoch for edges ``lo:hi`` of head row ``i`` (see the module docstring).
 
     ``scratch`` is a (2, dim) float32 array (the row's position and a copy of the
@@ -72,9 +73,10 @@ def _metric_row(i, state, scratch, grads, head, tail, neg_tail, lo, hi, indices,
     for c in range(dim):
         yi[c] = head[i, c]
     for e in range(lo, hi):
-        if next_sample[e] > n:
+        k_due = sample_due(n, rates[e])
+        if k_due == 0:
             continue
-        n_neg = int((n - next_negative[e]) / epochs_per_negative[e])
+        n_neg = negatives_due(k_due, neg_rate)
         for c in range(dim):
             acc[c] = 0.0
         for s in range(n_neg + 1):
@@ -106,8 +108,6 @@ def _metric_row(i, state, scratch, grads, head, tail, neg_tail, lo, hi, indices,
                 acc[c] += _clip64(coeff * g[c])
         for c in range(dim):
             yi[c] += np.float32(acc[c] * alpha)
-        next_sample[e] += epochs_per_sample[e]
-        next_negative[e] += n_neg * epochs_per_negative[e]
     for c in range(dim):
         head[i, c] = yi[c]
 
@@ -116,9 +116,9 @@ def _metric_row(i, state, scratch, grads, head, tail, neg_tail, lo, hi, indices,
 def _unpack(sched, p):
     """The fields of the schedule and the parameters as one flat tuple (parallel
     loops cannot index through NamedTuple fields)."""
-    return (sched.indptr, sched.indices, sched.epochs_per_sample, sched.next_sample,
-            sched.epochs_per_negative, sched.next_negative, p.a, p.b, p.gamma, p.alpha,
-            p.attract_scale, p.epoch, p.seed, p.n_negative_pool, p.skip_self, p.neg_blocks)
+    return (sched.indptr, sched.indices, sched.rates, sched.negative_rate, p.a, p.b,
+            p.gamma, p.alpha, p.attract_scale, p.epoch, p.seed, p.n_negative_pool,
+            p.skip_self, p.neg_blocks)
 
 
 @kernel(parallel=True)
@@ -133,10 +133,9 @@ def metric_epoch(head, tail, sched, p, row_keys, neg_tail, neg_inv, kw):
     kw : tuple (code, p, vec, mat)
         The metric (:func:`densumap._kernels.output_metrics.builtin_eval`).
     """
-    (indptr, indices, epochs_per_sample, next_sample, epochs_per_negative, next_negative,
-     a, b, gamma, alpha, attract_scale, epoch, seed, pool, skip_self,
-     neg_blocks) = _unpack(sched, p)
-    n = float(epoch)
+    (indptr, indices, rates, neg_rate, a, b, gamma, alpha, attract_scale, epoch, seed, pool,
+     skip_self, neg_blocks) = _unpack(sched, p)
+    n = epoch
     n_head, dim = head.shape
     for blk in prange((n_head + _ROW_BLOCK - 1) // _ROW_BLOCK):
         # Allocated in the loop body, not in a helper: numba hoists it to the start
@@ -149,8 +148,7 @@ def metric_epoch(head, tail, sched, p, row_keys, neg_tail, neg_inv, kw):
             neg_lo, neg_n, self_k = _negative_block(i, epoch, seed, pool, neg_blocks, neg_inv,
                                                     skip_self)
             _metric_row(i, state, scratch, grads, head, tail, neg_tail, indptr[i],
-                        indptr[i + 1], indices, epochs_per_sample, next_sample,
-                        epochs_per_negative, next_negative, a, b, gamma, alpha,
+                        indptr[i + 1], indices, rates, neg_rate, a, b, gamma, alpha,
                         attract_scale, n, neg_lo, neg_n, self_k, builtin_eval5, None, kw)
 
 
@@ -163,10 +161,9 @@ def metric_epoch(head, tail, sched, p, row_keys, neg_tail, neg_inv, kw):
 @kernel(cache=False)
 def custom_rows(fn, args, r0, r1, head, tail, sched, p, row_keys, neg_tail, neg_inv):
     """Rows ``r0:r1`` of :func:`metric_epoch` with a user's metric ``fn(x, y, *args)``."""
-    (indptr, indices, epochs_per_sample, next_sample, epochs_per_negative, next_negative,
-     a, b, gamma, alpha, attract_scale, epoch, seed, pool, skip_self,
-     neg_blocks) = _unpack(sched, p)
-    n = float(epoch)
+    (indptr, indices, rates, neg_rate, a, b, gamma, alpha, attract_scale, epoch, seed, pool,
+     skip_self, neg_blocks) = _unpack(sched, p)
+    n = epoch
     dim = head.shape[1]
     scratch = np.empty((2, dim), dtype=np.float32)
     grads = np.empty((2, dim), dtype=np.float64)
@@ -175,9 +172,8 @@ def custom_rows(fn, args, r0, r1, head, tail, sched, p, row_keys, neg_tail, neg_
         neg_lo, neg_n, self_k = _negative_block(i, epoch, seed, pool, neg_blocks, neg_inv,
                                                 skip_self)
         _metric_row(i, state, scratch, grads, head, tail, neg_tail, indptr[i], indptr[i + 1],
-                    indices, epochs_per_sample, next_sample, epochs_per_negative,
-                    next_negative, a, b, gamma, alpha, attract_scale, n, neg_lo, neg_n,
-                    self_k, custom_eval, fn, args)
+                    indices, rates, neg_rate, a, b, gamma, alpha, attract_scale, n, neg_lo,
+                    neg_n, self_k, custom_eval, fn, args)
 
 
 @kernel(inline="always")
