@@ -193,7 +193,8 @@ def run_seq(emb, g, a, b, opts):
     for epoch in range(N_EPOCHS):
         alpha = 1.0 - epoch / N_EPOCHS
         snap = pos.copy()
-        rs = _seq_epoch(pos, snap, heads, lo, hi, *clocks, a, b, alpha, float(epoch), np.zeros((1, 3)), 0.0,
+        rs = _seq_epoch(pos, snap, heads, lo, hi, *clocks, a, b, alpha, float(epoch),
+                        np.zeros((1, 3)), 0.0,
                         opts.get("fresh", 1) == 1, opts.get("both", 1) == 1,
                         opts.get("negsnap", 0) == 1, opts.get("sumneg", 0) == 1,
                         int(opts.get("block", 0)), rs)

@@ -9,9 +9,9 @@ split between them.  Negative samples come from a counter-based stream keyed by
 
 * ``sgd_blocks`` (plain UMAP ``fit`` up to ``layout.SWEEP_MIN`` points, and
   ``transform``) is a Jacobi sweep: all rows may run in parallel, row ``i`` is the only
-  writer of ``head[i]``, and every other position it reads comes from ``tail``, which the caller keeps fixed during the epoch (a
-  snapshot of the embedding during ``fit``; the training embedding during
-  ``transform``).  The fuzzy graph is symmetric, so each undirected edge is sampled from
+  writer of ``head[i]``, and every other position it reads comes from ``tail``, which
+  the caller keeps fixed during the epoch (a snapshot of the embedding during ``fit``;
+  the training embedding during ``transform``).  The fuzzy graph is symmetric, so each undirected edge is sampled from
   the rows of both endpoints; umap-learn moves both endpoints of every sampled edge, so
   here each endpoint moves only from its own row with ``attract_scale=2``, keeping the
   same balance between attraction and repulsion.
@@ -39,8 +39,9 @@ instead of libm's ``powf`` (an epoch about 1.8x cheaper on one thread).
 
 Which edges are due in an epoch is a function of the epoch and of each edge's rate
 (:mod:`densumap._kernels.clocks`): the epochs write no per-edge state, and at a
-million points they read 4 bytes per edge instead of umap-learn's 32 (one epoch about
-1.15x cheaper; BENCHMARKS.md, fourteenth session).
+million points they read 4 bytes per edge instead of umap-learn's 32 (one epoch
+1.19-1.23x less CPU on one thread, 1.03-1.15x less wall time on two; BENCHMARKS.md,
+fourteenth session).
 
 DensMAP's correlation gradient rides on the sampled edges, as in umap-learn: an
 edge sampled with probability proportional to its membership ``mu_e`` carries
@@ -65,8 +66,7 @@ _CLIP = 4.0
 _REPULSION_EPS = 0.001
 # Rows per parallel task (each task allocates one scratch); no effect on the result.
 _ROW_BLOCK = 256
-# Attractions and negative samples per batch in 2-D (one vector of 8 float32 lanes with
-# AVX2).
+# Negative samples per batch in 2-D (one vector of 8 float32 lanes with AVX2).
 _NB = 8
 # Rows of the float32 scratch array a row kernel takes (``_sgd_row``).
 SCRATCH_ROWS = 5
@@ -318,9 +318,8 @@ def _unpack(sched, p, dens):
     """The fields of the three bundles as one flat tuple: parallel loops cannot index
     through NamedTuple fields, so the parallel kernels unpack them first."""
     return (sched.indptr, sched.indices, sched.rates, sched.negative_rate, p.a, p.b,
-            p.gamma, p.alpha,
-            p.attract_scale, p.epoch, p.seed, p.n_negative_pool, p.skip_self, dens.terms,
-            dens.scale, p.neg_blocks)
+            p.gamma, p.alpha, p.attract_scale, p.epoch, p.seed, p.n_negative_pool,
+            p.skip_self, dens.terms, dens.scale, p.neg_blocks)
 
 
 @kernel(fastmath=FAST, error_model="numpy")
@@ -396,8 +395,8 @@ class LevelSweep(NamedTuple):
 
 @kernel(fastmath=FAST, inline="always")
 def _sweep_rows(r0, r1, level, row_level, scratch, pos, snapshot, indptr, indices,
-                rates, neg_rate, a, b, gamma, alpha, attract_scale, epoch, seed, pool, skip_self,
-                terms, dscale, row_keys, neg_blocks, neg_inv):
+                rates, neg_rate, a, b, gamma, alpha, attract_scale, epoch, seed, pool,
+                skip_self, terms, dscale, row_keys, neg_blocks, neg_inv):
     """The rows of level ``level`` among rows ``r0:r1``, one after another."""
     n = epoch
     for i in range(r0, r1):

@@ -3,9 +3,9 @@
 Same scheme as the euclidean kernel (:mod:`densumap._kernels.sgd`), on which the
 results of any thread count agree bit for bit: a Jacobi sweep in which row ``i``
 is the only writer of ``head[i]``, reading every other position from the fixed
-``tail``; edges due by the same schedule (:mod:`densumap._kernels.clocks`); negative samples drawn from the counter-based
-stream of ``(seed, epoch, row_keys[i])`` with the same blocks
-(``sgd._negative_block``), all evaluated at the vertex's position after its
+``tail``; edges due by the same schedule (:mod:`densumap._kernels.clocks`); negative
+samples drawn from the counter-based stream of ``(seed, epoch, row_keys[i])`` with the
+same blocks (``sgd._negative_block``), all evaluated at the vertex's position after its
 attraction and their clipped steps summed.
 
 What changes is the geometry.  With ``d`` the metric's distance and ``grad`` its
@@ -31,8 +31,8 @@ import numpy as np
 from numba import prange
 
 from ._config import kernel
-from .output_metrics import builtin_eval5, custom_eval
 from .clocks import negatives_due, sample_due
+from .output_metrics import builtin_eval5, custom_eval
 from .rng import next_index, stream_start
 from .sgd import _CLIP, _ROW_BLOCK, _negative_block
 
