@@ -32,6 +32,12 @@ ONE = 1 << 24
 _MASK = np.int64(ONE - 1)
 
 
+@kernel(inline="always")
+def to_fixed(x):
+    """``round(x * 2**24)`` as a float (halves up): a rate in this module's fixed point."""
+    return np.floor(x * ONE + 0.5)
+
+
 @kernel()
 def sample_rates(weights, top):
     """Samples per epoch of every edge, ``weights / top`` in fixed point (module
@@ -54,14 +60,13 @@ def sample_rates(weights, top):
     m = weights.shape[0]
     out = np.empty(m, dtype=np.uint32)
     for e in range(m):
-        r = np.float64(weights[e]) / top
-        out[e] = np.uint32(min(max(np.floor(r * ONE + 0.5), 0.0), float(ONE)))
+        out[e] = np.uint32(min(max(to_fixed(np.float64(weights[e]) / top), 0.0), float(ONE)))
     return out
 
 
 def negative_rate(rate):
     """A negative-sample rate (float, >= 0) in the fixed point of :func:`negatives_due`."""
-    return int(np.floor(float(rate) * ONE + 0.5))
+    return int(to_fixed(float(rate)))
 
 
 @kernel(inline="always")
