@@ -29,37 +29,22 @@ import os
 import sys
 import time
 
-import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _worker import quality_metrics, synthetic_mixture  # noqa: E402
+from _million import cached_knn, data_arguments, load_rows  # noqa: E402
+from _worker import quality_metrics  # noqa: E402
 
 import densumap  # noqa: E402
 from densumap import layout  # noqa: E402
-from densumap.neighbors import nearest_neighbors  # noqa: E402
 
 p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-p.add_argument("data", choices=["aug", "mixture"])
-p.add_argument("n", type=int)
+data_arguments(p)
 p.add_argument("variants", help="comma-separated variants (module docstring); '' = default")
-p.add_argument("--npz", default="/tmp/fmnist_aug_1m.npz")
 p.add_argument("--sample", type=int, default=5000)
 args = p.parse_args()
 
-if args.data == "aug":
-    z = np.load(args.npz)
-    X, y = z["X"][:args.n], z["y"][:args.n]
-else:
-    X, y = synthetic_mixture(args.n)[:2]
-cache = f"/tmp/densmap_epochs_knn_{args.data}_{args.n}.npz"
-if os.path.exists(cache):
-    c = np.load(cache)
-    idx, d = c["idx"], c["d"]
-else:
-    t = time.perf_counter()
-    idx, d = nearest_neighbors(X, 15, seed=42)
-    print(f"kNN {time.perf_counter() - t:.1f} s", flush=True)
-    np.savez(cache, idx=idx, d=d)
+X, y = load_rows(args.data, args.n, args.npz)
+idx, d = cached_knn(args.data, args.n, args.npz)
 
 block_floats, block_min = layout._NEG_BLOCK_FLOATS, layout._NEG_BLOCK_MIN_FLOATS
 for variant in args.variants.split(","):

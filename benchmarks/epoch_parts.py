@@ -33,38 +33,22 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _worker import synthetic_mixture  # noqa: E402
+from _million import cached_knn, data_arguments, cached_spectral_init  # noqa: E402
 
 from densumap import graph as G  # noqa: E402
-from densumap.init import initial_layout  # noqa: E402
 from densumap.layout import make_schedule, negative_blocks, prepare_layout  # noqa: E402
 from densumap._kernels.sgd import NO_DENSITY, SGDParams, sweep_part  # noqa: E402
-from densumap.neighbors import nearest_neighbors  # noqa: E402
 
 p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-p.add_argument("data", choices=["aug", "mixture"])
-p.add_argument("n", type=int)
-p.add_argument("--npz", default="/tmp/fmnist_aug_1m.npz")
+data_arguments(p)
 p.add_argument("--label", default="")
 args = p.parse_args()
 
 n = args.n
-cache = f"/tmp/densmap_epochs_knn_{args.data}_{n}.npz"
-if os.path.exists(cache):
-    c = np.load(cache)
-    idx, d = c["idx"], c["d"]
-else:
-    X = np.load(args.npz)["X"][:n] if args.data == "aug" else synthetic_mixture(n)[0]
-    idx, d = nearest_neighbors(X, 15, seed=42)
-    np.savez(cache, idx=idx, d=d)
+idx, d = cached_knn(args.data, n, args.npz)
 g = G.fuzzy_simplicial_set(idx, d, 15)[0]
 lg = G.layout_graph(g, 400)
-init_cache = f"/tmp/epoch_parts_init_{args.data}_{n}.npy"
-if os.path.exists(init_cache):
-    emb0 = np.load(init_cache)
-else:
-    emb0 = initial_layout("spectral", g, None, 2, np.random.default_rng(0), 0)
-    np.save(init_cache, emb0)
+emb0 = cached_spectral_init(g, f"/tmp/epoch_parts_init_{args.data}_{n}.npy")
 a, b = G.find_ab_params(1.0, 0.1)
 setup = prepare_layout(emb0, lg, 0, None, True)
 sweep = setup.sweep

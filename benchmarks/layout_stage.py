@@ -13,7 +13,6 @@ CPU seconds and the SHA-1 of the embedding (equal for any thread count).
 """
 import argparse
 import hashlib
-import os
 import subprocess
 import sys
 import time
@@ -22,8 +21,8 @@ import numba
 import numpy as np
 
 from _fmnist_graph import fmnist_graph
+from _million import cached_spectral_init
 from densumap import density, graph as G, layout
-from densumap.init import initial_layout
 
 p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 p.add_argument("n", type=int)
@@ -36,12 +35,7 @@ args = p.parse_args()
 g = fmnist_graph(args.n)
 z = np.load(f"/tmp/knn_{args.n}.npz")
 lg = G.layout_graph(g, 200)
-init_cache = f"/tmp/init_{args.n}.npy"
-if os.path.exists(init_cache):
-    emb0 = np.load(init_cache)
-else:
-    emb0 = initial_layout("spectral", g, None, 2, np.random.default_rng(0), 0)
-    np.save(init_cache, emb0)
+emb0 = cached_spectral_init(g, f"/tmp/init_{args.n}.npy")
 dm = args.mode == "densmap"
 a, b = G.find_ab_params(1.0, 0.1)
 target = density.density_target(lg, z["i"], z["d"]) if dm else None
