@@ -9,6 +9,15 @@ import numpy as np
 from _worker import synthetic_mixture
 
 
+def _save_atomic(path, write):
+    """``write(file)`` into ``path`` through a temporary file, so that a run killed
+    mid-write leaves no truncated cache behind."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "wb") as f:
+        write(f)
+    os.replace(tmp, path)
+
+
 def data_arguments(parser):
     """The ``data`` (``aug`` or ``mixture``), ``n`` and ``--npz`` arguments of a study."""
     parser.add_argument("data", choices=["aug", "mixture"])
@@ -38,7 +47,7 @@ def cached_knn(data, n, npz):
     t = time.perf_counter()
     idx, d = nearest_neighbors(load_rows(data, n, npz)[0], 15, seed=42)
     print(f"kNN {time.perf_counter() - t:.1f} s", flush=True)
-    np.savez(cache, idx=idx, d=d)
+    _save_atomic(cache, lambda f: np.savez(f, idx=idx, d=d))
     return idx, d
 
 
@@ -50,5 +59,5 @@ def cached_spectral_init(graph, path):
     if os.path.exists(path):
         return np.load(path)
     emb = initial_layout("spectral", graph, None, 2, np.random.default_rng(0), 0)
-    np.save(path, emb)
+    _save_atomic(path, lambda f: np.save(f, emb))
     return emb
