@@ -23,6 +23,7 @@ Nothing is written during an epoch, so the schedule needs 4 bytes per edge inste
 session).
 """
 import numpy as np
+from numba.extending import register_jitable
 
 from ._config import kernel
 
@@ -32,7 +33,9 @@ ONE = 1 << 24
 _MASK = np.int64(ONE - 1)
 
 
-@kernel(inline="always")
+# Plain Python when called from Python (``negative_rate``, once per fit: a compiled
+# function's first call there cost ~0.9 s, cached or not), inlined in the kernels.
+@register_jitable
 def to_fixed(x):
     """``round(x * 2**24)`` as a float (halves up): a rate in this module's fixed point."""
     return np.floor(x * ONE + 0.5)
