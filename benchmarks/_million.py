@@ -35,9 +35,10 @@ def load_rows(data, n, npz):
     return synthetic_mixture(n)[:2]
 
 
-def cached_knn(data, n, npz):
+def cached_knn(data, n, npz, X=None):
     """densumap's 15-NN (seed 42) of :func:`load_rows`'s rows: ``(indices, distances)``,
-    computed once into ``/tmp/densmap_epochs_knn_{data}_{n}.npz``."""
+    computed once into ``/tmp/densmap_epochs_knn_{data}_{n}.npz`` (from ``X`` when the
+    caller has loaded the rows already)."""
     from densumap.neighbors import nearest_neighbors
 
     cache = f"/tmp/densmap_epochs_knn_{data}_{n}.npz"
@@ -45,7 +46,9 @@ def cached_knn(data, n, npz):
         c = np.load(cache)
         return c["idx"], c["d"]
     t = time.perf_counter()
-    idx, d = nearest_neighbors(load_rows(data, n, npz)[0], 15, seed=42)
+    if X is None:
+        X = load_rows(data, n, npz)[0]
+    idx, d = nearest_neighbors(X, 15, seed=42)
     print(f"kNN {time.perf_counter() - t:.1f} s", flush=True)
     _save_atomic(cache, lambda f: np.savez(f, idx=idx, d=d))
     return idx, d

@@ -44,7 +44,7 @@ p.add_argument("--sample", type=int, default=5000)
 args = p.parse_args()
 
 X, y = load_rows(args.data, args.n, args.npz)
-idx, d = cached_knn(args.data, args.n, args.npz)
+idx, d = cached_knn(args.data, args.n, args.npz, X)
 
 block_floats, block_min = layout._NEG_BLOCK_FLOATS, layout._NEG_BLOCK_MIN_FLOATS
 for variant in args.variants.split(","):

@@ -57,8 +57,9 @@ n_blocks, order, where = negative_blocks(n, 2, useed)
 
 
 def epoch(work, sched, ep):
-    """One sweep epoch on this thread; its CPU seconds."""
-    negs = work if order is None else work[order]
+    """One sweep epoch on this thread; its CPU seconds. Negative samples are read from
+    a copy of the positions taken before it, as in a fit."""
+    negs = work.copy() if order is None else work[order]
     prm = SGDParams(a, b, 1.0, 0.5, 1.0, ep, useed, n, True, n_blocks)
     t = time.process_time()
     for level in range(sweep.n_levels + 1):
