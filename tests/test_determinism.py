@@ -72,6 +72,36 @@ def test_default_epochs_follow_the_optimiser():
     assert default_n_epochs(SWEEP_MIN + 1, False, euclidean=False) == 200  # Jacobi
 
 
+def test_large_densmap_runs_its_plain_phase_in_fewer_epochs():
+    """Above DENSMAP_LONG_MIN points DensMAP follows umap-learn's 400-epoch schedule,
+    its 120 density epochs one for one, its 280 plain ones in 120 bigger steps."""
+    from densumap.layout import (DENSMAP_LONG_MIN, LayoutParams, density_active,
+                                 resolve_epochs, schedule_positions)
+
+    big = DENSMAP_LONG_MIN + 1
+    assert resolve_epochs(None, big, True, True, 2.0, 0.3) == (240, 400)
+    assert resolve_epochs(None, big, True, True, 2.0, 0.5) == (320, 400)
+    assert resolve_epochs(None, big, True, True, 2.0, 1.0) == (400, 400)  # no plain phase
+    assert resolve_epochs(None, DENSMAP_LONG_MIN, True, True, 2.0, 0.3) == (200, 200)
+    assert resolve_epochs(None, big, False) == (120, 120)
+    assert resolve_epochs(300, big, True, True, 2.0, 0.3) == (300, 300)  # as asked
+
+    steps = schedule_positions(LayoutParams(240, 1.0, 1.0, dens_lambda=2.0, dens_frac=0.3,
+                                            schedule_epochs=400))
+    positions = [pos for pos, _ in steps]
+    assert [dense for _, dense in steps] == [False] * 120 + [True] * 120
+    assert positions[120:] == list(range(280, 400))
+    assert positions[0] == 0 and np.allclose(np.diff(positions[:121]), 280 / 120)
+    # Every epoch of umap-learn's schedule, as before, when nothing is compressed.
+    for kw in (dict(), dict(dens_lambda=2.0, dens_frac=0.3), dict(dens_lambda=2.0, dens_frac=1.0)):
+        for schedule in (0, 200):
+            prm = LayoutParams(200, 1.0, 1.0, schedule_epochs=schedule, **kw)
+            assert schedule_positions(prm) == [(e, density_active(e, prm)) for e in range(200)]
+    with pytest.raises(ValueError, match="cannot follow"):
+        schedule_positions(LayoutParams(100, 1.0, 1.0, dens_lambda=2.0, dens_frac=0.3,
+                                        schedule_epochs=400))
+
+
 # A child process: seeded fits whose SHA-1s must not depend on whether the kernels
 # were compiled in this process or loaded from numba's on-disk cache. It also reports
 # whether the SGD epoch came from the cache, so the test cannot pass vacuously.

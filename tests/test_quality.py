@@ -43,6 +43,24 @@ def test_densmap_quality_and_density(digits, fitted):
     assert dens >= base + 0.4
 
 
+def test_compressed_densmap_schedule_keeps_quality(digits, fitted, monkeypatch):
+    """The large-fit DensMAP default (umap-learn's schedule with its plain phase run in
+    120 epochs, layout.resolve_epochs), forced on digits: 500-epoch schedule, 150
+    density epochs, 270 epochs run; the graph is pruned for the 500."""
+    import densumap.layout as layout
+
+    monkeypatch.setattr(layout, "DENSMAP_LONG_MIN", 1000)
+    X, y = digits
+    m = densumap.UMAP(densmap=True, random_state=42).fit(X)
+    assert (m.n_epochs_, m._schedule_epochs) == (270, 500)
+    assert not np.array_equal(m.embedding_, fitted["densmap"])
+    assert knn_accuracy(m.embedding_, y) >= 0.95
+    assert trust(X, m.embedding_) >= 0.95
+    dens = density_correlation(X, m.embedding_)
+    assert dens >= 0.75
+    assert dens >= density_correlation(X, fitted["umap"]) + 0.4
+
+
 def test_dens_lambda_trades_density_for_structure(digits):
     X, _ = digits
     weak = densumap.UMAP(densmap=True, dens_lambda=0.1, random_state=1).fit(X).embedding_

@@ -100,9 +100,9 @@ def compose(left, right, operation):
         density = _standardise((density + input_density(right)) / 2.0)
     result._input_density = density
     n = graph.shape[0]
-    result.n_epochs_ = (layout.default_n_epochs(n, result.densmap,
-                                                result._output_space() is None)
-                        if result.n_epochs is None else int(result.n_epochs))
+    result.n_epochs_, result._schedule_epochs = layout.resolve_epochs(
+        result.n_epochs, n, result.densmap, result._output_space() is None,
+        result.dens_lambda, result.dens_frac)
     if result.transform_mode == "embedding":
         _lay_out(result, density)
     return result
@@ -293,11 +293,18 @@ def input_density(model):
     return _standardise(input_log_radii(model))
 
 
+def pruning_epochs(model):
+    """The epochs a fitted model's layout graph was pruned for: its schedule's
+    (:func:`densumap.layout.resolve_epochs`; ``n_epochs_`` for a model saved before
+    the schedule was kept)."""
+    return int(getattr(model, "_schedule_epochs", model.n_epochs_))
+
+
 def input_log_radii(model):
     """Input log radius of every vertex of a fitted model, from ``graph_`` and ``graph_dists_``.
 
     The radii its fit computed (:func:`densumap.density.input_log_radii` over the
-    graph pruned for ``n_epochs_``; ``rad_orig_`` with ``output_dens``), NaN for a
+    graph pruned for its schedule's epochs, :func:`pruning_epochs`; ``rad_orig_`` with ``output_dens``), NaN for a
     vertex without edges (the fit falls back on its kNN lists, which a model does
     not keep). In a supervised model the label edges, which have no input
     distance, are left out. All NaN when the model has no ``graph_dists_``.
@@ -306,7 +313,7 @@ def input_log_radii(model):
     dists = getattr(model, "graph_dists_", None)
     if dists is None:
         return np.full(n, np.nan)
-    lgraph = graph_mod.layout_graph(model.graph_, max(int(model.n_epochs_), 1))
+    lgraph = graph_mod.layout_graph(model.graph_, max(pruning_epochs(model), 1))
     rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(lgraph.indptr))
     keys = rows * n + lgraph.indices
     d = graph_mod._values_on(dists, keys, n, np.nan)
@@ -334,8 +341,7 @@ def _standardise(values):
 def _lay_out(result, density):
     """Spectral start and SGD over the composed graph; sets ``embedding_`` (and radii)."""
     graph = result.graph_
-    n_epochs = result.n_epochs_
-    lgraph = graph_mod.layout_graph(graph, max(n_epochs, 1))
+    lgraph = graph_mod.layout_graph(graph, max(pruning_epochs(result), 1))
     active = np.diff(lgraph.indptr) > 0
     target = DensityTarget(density, _standardise(np.where(active, density, np.nan)), active,
                            float(density[active].mean()) if active.any() else 0.0,

@@ -15,7 +15,7 @@ from ._model_ops import ModelOpsMixin
 from ._runtime import numba_threads, resolve_seed, stage, verbosity
 from ._validation import PARAMETER_CONSTRAINTS, ValidationMixin
 from .init import initial_layout
-from .layout import default_n_epochs
+from .layout import resolve_epochs
 from .neighbors import (DEFAULT_DISCONNECTION, canonical_metric, nearest_neighbors,
                         precomputed_knn_arrays)
 
@@ -72,9 +72,12 @@ class UMAP(ValidationMixin, ModelOpsMixin, ClassNamePrefixFeaturesOutMixin, Tran
         Optimisation epochs; None means 500 up to 10,000 samples; above, 120 for
         plain UMAP, whose Gauss-Seidel sweep converges in fewer epochs (umap-learn:
         200), 200 for a non-euclidean ``output_metric``, and for DensMAP 200 up to
-        100,000 samples and 400 above (umap-learn: 400 at every size; pass
-        ``n_epochs=400`` for its schedule). See
-        :func:`densumap.layout.default_n_epochs`. The resolved value is ``n_epochs_``.
+        100,000 samples; above, umap-learn's 400-epoch schedule with its 280
+        epochs before the density phase run as 120 bigger steps: 240 epochs (at
+        ``dens_frac=0.3``; umap-learn: 400 at every size; pass ``n_epochs=400``
+        for its schedule). See :func:`densumap.layout.default_n_epochs` and
+        :func:`densumap.layout.resolve_epochs`. The number of epochs run is
+        ``n_epochs_``.
     learning_rate : float, default=1.0
         Initial SGD step, decayed linearly to 0.
     init : {"spectral", "pca", "random"} or ndarray of shape (n_samples, n_components), default="spectral"
@@ -435,10 +438,8 @@ default=(None, None, None)
         n = X.shape[0]
         output = self._output_space()  # None: the euclidean kernel
         self.n_neighbors_ = n_neighbors
-        self.n_epochs_ = (
-            default_n_epochs(n, self.densmap, output is None) if self.n_epochs is None
-            else int(self.n_epochs)
-        )
+        self.n_epochs_, self._schedule_epochs = resolve_epochs(
+            self.n_epochs, n, self.densmap, output is None, self.dens_lambda, self.dens_frac)
         if self.a is None or self.b is None:
             self.a_, self.b_ = graph_mod.find_ab_params(self.spread, self.min_dist)
         else:
@@ -451,7 +452,7 @@ default=(None, None, None)
                 self.local_connectivity,
             )
             self.graph_dists_ = graph_mod.graph_distances(self.graph_, knn_indices, knn_dists)
-        epochs_for_pruning = max(self.n_epochs_, 1)
+        epochs_for_pruning = max(self._schedule_epochs, 1)
         # Input radii describe the density of X, so they come from the data graph
         # even in a supervised fit (whose extra edges have no input distance).
         data_lgraph = graph_mod.layout_graph(self.graph_, epochs_for_pruning)
