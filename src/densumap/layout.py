@@ -97,11 +97,14 @@ def resolve_epochs(n_epochs, n_samples, densmap, euclidean=True, dens_lambda=0.0
     density phase as umap-learn does, epoch for epoch, and its plain phase in
     ``DENSMAP_PLAIN_EPOCHS`` (120) sweep epochs, plain UMAP's count at that size, which
     pass through the same learning rates (1 down to ``1 - 280/400``) in bigger steps:
-    240 epochs instead of 400. On a million augmented Fashion-MNIST images (seed
-    42, the same graph and initial layout) the density correlation stays 0.572 against
-    0.575 with all 400 epochs (200 epochs: 0.521), kNN accuracy 0.685 against 0.691,
-    trustworthiness 0.936 against 0.941, and the layout takes 0.66x the time
-    (BENCHMARKS.md, sixteenth session).
+    240 epochs instead of 400, 0.63-0.66x the layout's time. The price, on augmented
+    Fashion-MNIST (the same graph and initial layout, seeds 42 and 7 at a million
+    points, four seeds at 200,000; BENCHMARKS.md, sixteenth session): density
+    correlation 0.571 against 0.581 with all 400 epochs at a million (200 epochs:
+    0.528; umap-learn 0.594) and 0.649 against 0.656 at 200,000 (umap-learn 0.640);
+    kNN accuracy -0.002 and -0.006, trustworthiness -0.004 and -0.001. More plain
+    epochs bought no density (160: 0.561, seed 42); fewer lost some (60: 0.562,
+    trustworthiness 0.931).
     """
     if n_epochs is not None:
         return int(n_epochs), int(n_epochs)
