@@ -224,9 +224,13 @@ def embedding_sq_dists(points, train_embedding, neighbor_indices):
     -------
     ndarray of shape (n, k), float64
     """
-    diff = (train_embedding[neighbor_indices].astype(np.float64)
-            - np.asarray(points, dtype=np.float64)[:, None, :])
-    return (diff**2).sum(axis=2)
+    points = np.asarray(points)
+    nb = np.asarray(neighbor_indices)
+    out = np.empty(nb.shape, dtype=np.float64)
+    if out.size:
+        _k.neighbour_sq_dists(np.ascontiguousarray(points), np.ascontiguousarray(train_embedding),
+                              np.ascontiguousarray(nb, dtype=np.int64), out)
+    return out
 
 
 class DensityRelation(NamedTuple):

@@ -316,3 +316,24 @@ def radius_pull_step(head, tail, nb_indices, weights, target, strength, clip):
             elif g < -clip:
                 g = -clip
             head[i, c] += g
+
+
+@kernel(parallel=True)
+def neighbour_sq_dists(points, train, nb_indices, out):
+    """``out[i, e] = |points[i] - train[nb_indices[i, e]]|**2``, in float64.
+
+    The coordinates are widened to float64 before the difference and the squares
+    added one axis after the other, as the NumPy expression it replaces did (bit for
+    bit below 8 dimensions, where NumPy's sum runs serially); one pass, without the
+    ``(n, k, dim)`` float64 gather (at a million points 3.9 s and 0.3 GB: 0.1 s).
+    """
+    n, dim = points.shape
+    k = nb_indices.shape[1]
+    for i in prange(n):
+        for e in range(k):
+            j = nb_indices[i, e]
+            d2 = 0.0
+            for c in range(dim):
+                diff = np.float64(train[j, c]) - np.float64(points[i, c])
+                d2 += diff * diff
+            out[i, e] = d2
