@@ -18,11 +18,15 @@ sample (10-NN accuracy / trustworthiness / density correlation,
 * ``dens_lambda``, ``dens_frac``, ``dens_var_shift``: as in ``UMAP``;
 * ``blocks=0``: negative samples drawn from all points instead of from cache-sized
   blocks (``layout._NEG_BLOCK_FLOATS``);
-* ``seed``: ``random_state`` (42).
+* ``seed``: ``random_state`` (42);
+* ``plain``: epochs run before the density phase when ``E`` is the default above
+  100,000 points (``layout.DENSMAP_PLAIN_EPOCHS``, 120; the schedule stays
+  umap-learn's 400 epochs, see ``layout.resolve_epochs``).
 
-Example (the thirteenth session's study, BENCHMARKS.md)::
+Examples (the thirteenth and sixteenth sessions' studies, BENCHMARKS.md)::
 
     python benchmarks/densmap_epochs.py aug 1000000 "E=200,blocks=0:E=200,E=300,E=400"
+    python benchmarks/densmap_epochs.py aug 1000000 "E=400,,plain=60,plain=160,E=400:seed=7,seed=7"
 """
 import argparse
 import os
@@ -47,9 +51,11 @@ X, y = load_rows(args.data, args.n, args.npz)
 idx, d = cached_knn(args.data, args.n, args.npz, X)
 
 block_floats, block_min = layout._NEG_BLOCK_FLOATS, layout._NEG_BLOCK_MIN_FLOATS
+plain_epochs = layout.DENSMAP_PLAIN_EPOCHS
 for variant in args.variants.split(","):
     opts = dict(kv.split("=") for kv in variant.split(":") if kv)
     blocks = opts.pop("blocks", "1") == "1"
+    layout.DENSMAP_PLAIN_EPOCHS = int(opts.pop("plain", plain_epochs))
     layout._NEG_BLOCK_FLOATS = block_floats if blocks else 1 << 62
     layout._NEG_BLOCK_MIN_FLOATS = block_min if blocks else 1 << 62
     kw = dict(densmap=True, random_state=int(opts.pop("seed", 42)),
