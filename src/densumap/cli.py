@@ -155,7 +155,8 @@ def build_parser():
                        help="embedding dimension (default: %(default)s)")
     embed.add_argument("--n-epochs", type=int, default=None, metavar="N",
                        help="optimisation epochs (default: 500 up to 10,000 samples, "
-                            "else 120, or 200 with --densmap)")
+                            "else 120; with --densmap 200 up to 100,000 samples, else "
+                            "240 on umap-learn's 400-epoch schedule)")
     embed.add_argument("--n-jobs", type=int, default=-1, metavar="J",
                        help="threads; -1 = all (default: %(default)s)")
     embed.add_argument("--seed", type=int, default=None, metavar="S",
