@@ -304,10 +304,11 @@ def input_log_radii(model):
     """Input log radius of every vertex of a fitted model, from ``graph_`` and ``graph_dists_``.
 
     The radii its fit computed (:func:`densumap.density.input_log_radii` over the
-    graph pruned for its schedule's epochs, :func:`pruning_epochs`; ``rad_orig_`` with ``output_dens``), NaN for a
-    vertex without edges (the fit falls back on its kNN lists, which a model does
-    not keep). In a supervised model the label edges, which have no input
-    distance, are left out. All NaN when the model has no ``graph_dists_``.
+    graph pruned for its schedule's epochs, :func:`pruning_epochs`; ``rad_orig_``
+    with ``output_dens``), NaN for a vertex without edges (the fit falls back on its
+    kNN lists, which a model does not keep). In a supervised model the label edges,
+    which have no input distance, are left out. All NaN when the model has no
+    ``graph_dists_``.
     """
     n = model.graph_.shape[0]
     dists = getattr(model, "graph_dists_", None)

@@ -219,6 +219,8 @@ default=(None, None, None)
         The ``n_neighbors`` used: the parameter, reduced (with a warning) to the
         number of samples (distinct samples with ``unique=True``) when larger.
     n_epochs_ : int
+        The number of epochs run (``n_epochs``, or its default resolved by
+        :func:`densumap.layout.resolve_epochs`).
     a_, b_ : float
     rad_orig_, rad_emb_ : ndarray of shape (n_samples,)
         Only with ``output_dens=True``. The log local radius of point ``i`` is

@@ -325,7 +325,8 @@ def neighbour_sq_dists(points, train, nb_indices, out):
     The coordinates are widened to float64 before the difference and the squares
     added one axis after the other, as the NumPy expression it replaces did (bit for
     bit below 8 dimensions, where NumPy's sum runs serially); one pass, without the
-    ``(n, k, dim)`` float64 gather (at a million points 3.9 s and 0.3 GB: 0.1 s).
+    ``(n, k, dim)`` float64 gather (a million 2-D points x 14 neighbours: 3.8 s and
+    +443 MiB before, 0.46 s and +152 MiB with the caller's index conversion).
     """
     n, dim = points.shape
     k = nb_indices.shape[1]
