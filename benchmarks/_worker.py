@@ -9,9 +9,14 @@ Steps, in this order:
 1. load the data: the first ``n`` rows of Fashion-MNIST (raw 0..255 pixel values as
    float32, not rescaled: see README.md) or ``n`` synthetic Gaussian-mixture points;
 2. a small warm-up fit of the same library and mode so that numba compiles (or loads
-   from its disk cache) everything the timed fit runs; the warm-up uses 500 points, or
-   5,000 when ``n`` is above 4,096 so that the approximate nearest-neighbour path that
-   both libraries take above that size is compiled too;
+   from its disk cache) everything the timed fit runs; the warm-up uses 500 points, or,
+   when ``n`` is above 4,096 (the approximate nearest-neighbour path that both
+   libraries take above that size), ``min(n, 20,001)``: densumap's sweep epochs (above
+   10,000 points) and its kNN's recall probe (from 20,000 rows) are compiled only for
+   inputs that large, and after an edit under ``_kernels/`` (which makes numba
+   recompile every kernel) a 5,000-point warm-up left them to the timed fit (+28 s and
+   +0.9 GiB of peak RSS at a million points, BENCHMARKS.md, sixteenth session). Only
+   ``permute_rows`` (from 100,000 rows, a small kernel) is still left to the fit;
 3. reset the kernel's peak-RSS counter (``/proc/self/clear_refs``), then time the real
    fit with ``time.perf_counter``; read the peak RSS of the fit with
    ``resource.getrusage`` right after it, before any metric is computed;
@@ -38,6 +43,9 @@ import numpy as np
 SAMPLE_SEED = 0
 SEEDED_STATE = 42
 EXACT_LIMIT = 4096  # both libraries search neighbours exactly up to about this size
+# Warm-up size for larger inputs: above densumap's sweep threshold (10,000 points) and
+# its kNN probe's (20,000 rows), so that those kernels are compiled before the timed fit.
+WARMUP_LARGE = 20_001
 
 
 # --------------------------------------------------------------------------- memory
@@ -235,7 +243,8 @@ def parse_args(argv=None):
     p.add_argument("--npz", default=None,
                    help="use the first n rows of X (and labels y) of this .npz file")
     p.add_argument("--warmup-n", type=int, default=None,
-                   help="points in the warm-up fit (default 500, or 5000 when n > 4096)")
+                   help="points in the warm-up fit (default 500, or min(n, 20001) when "
+                        "n > 4096)")
     p.add_argument("--warmup-epochs", type=int, default=10)
     p.add_argument("--no-metrics", dest="metrics", action="store_false")
     p.add_argument("--sample-size", type=int, default=5000)
@@ -255,7 +264,7 @@ def main(argv=None):
     # Warm-up: same library and mode, a few epochs, on the first rows of the data.
     warmup_n = args.warmup_n
     if warmup_n is None:
-        warmup_n = 5000 if args.n > EXACT_LIMIT else 500
+        warmup_n = min(args.n, WARMUP_LARGE) if args.n > EXACT_LIMIT else 500
     warmup_n = min(warmup_n, X.shape[0])
     t0 = time.perf_counter()
     with warnings.catch_warnings():
