@@ -86,7 +86,7 @@ class ModelOpsMixin:
             dens_lambda=self.dens_lambda if self.densmap else 0.0,
             dens_frac=self.dens_frac if self.densmap else 0.0,
             dens_var_shift=self.dens_var_shift,
-            schedule_epochs=int(getattr(self, "_schedule_epochs", self.n_epochs_)),
+            schedule_epochs=self._schedule_epochs,
         )
         progress, close = epoch_progress(self.verbose, self.n_epochs_, tqdm_kwds=self.tqdm_kwds)
         with stage("optimisation"):

@@ -12,9 +12,10 @@ split between them.  Negative samples come from a counter-based stream keyed by
   writer of ``head[i]``, and every other position it reads comes from ``tail``, which
   the caller keeps fixed during the epoch (a snapshot of the embedding during ``fit``;
   the training embedding during ``transform``).  The fuzzy graph is symmetric, so
-  each undirected edge is sampled from the rows of both endpoints; umap-learn moves both endpoints of every sampled edge, so
-  here each endpoint moves only from its own row with ``attract_scale=2``, keeping the
-  same balance between attraction and repulsion.
+  each undirected edge is sampled from the rows of both endpoints; umap-learn moves
+  both endpoints of every sampled edge, so here each endpoint moves only from its own
+  row with ``attract_scale=2``, keeping the same balance between attraction and
+  repulsion.
 * ``sweep_part`` (DensMAP ``fit``, and plain UMAP's above ``layout.SWEEP_MIN`` points,
   driven part by part by ``layout``) is a Gauss-Seidel sweep that does what umap-learn's
   sequential loop does: a sampled edge ``i -> j`` moves both ``i`` and ``j``, reading
