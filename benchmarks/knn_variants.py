@@ -16,6 +16,7 @@ joined by ``+``:
   below 0.25 plant before their wide descent (the code before commit 0abd142);
 - ``capC``: candidate lists of C (shipped: 15) in the first descent;
 - ``heapH``: H slots per heap (shipped: 15);
+- ``leafL``: tree leaves of at most L points (shipped: 30);
 - ``treesF``: F times the default number of trees;
 - ``deltaD``: stop a descent when a round changes less than D of the entries (0.02);
 - ``noquant``: search float32 rows instead of uint16 codes;
@@ -23,11 +24,15 @@ joined by ``+``:
   T more trees (leaves of L points; shipped leaves: 30) into the settled heaps and
   descend again from what they changed.
 
+``pynndescent`` runs pynndescent with umap-learn 0.5.12's parameters instead (its
+first run in a process includes its compilation: run it twice).
+
 Recall: the exact 15 neighbours (the row itself included) of 1,000 rows drawn with seed 0,
 by brute force in float64. Run variants alternately to see the machine's noise.
 """
 import argparse
 import json
+import logging
 import os
 import sys
 import time
@@ -81,6 +86,8 @@ def configure(variant):
             nd._QUANTIZE_MIN_DIM = 1 << 30
         elif token.startswith("cap"):
             replace["max_candidates"] = int(token[3:])
+        elif token.startswith("leaf"):
+            replace["leaf_size"] = int(token[4:])
         elif token.startswith("heap"):
             replace["heap_size"] = int(token[4:])
         elif token.startswith("trees"):
@@ -104,13 +111,27 @@ def configure(variant):
     nd._resolve = patched
 
 
+def _pynndescent(X):
+    """pynndescent with the parameters umap-learn 0.5.12 gives it (as ``knn_scale.py``)."""
+    from pynndescent import NNDescent
+    n = X.shape[0]
+    return NNDescent(X, n_neighbors=15, random_state=0,
+                     n_trees=min(64, 5 + int(round(np.sqrt(n) / 20.0))),
+                     n_iters=max(5, int(round(np.log2(n)))), max_candidates=60,
+                     low_memory=True).neighbor_graph[0]
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("data", choices=["mix", "aug"])
     p.add_argument("n", type=int)
     p.add_argument("variants", help="comma-separated, e.g. base,noextra,base,noextra")
     p.add_argument("--npz", default="/tmp/fmnist_aug_1m.npz")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="log the recall probe's estimates (INFO)")
     args = p.parse_args(argv)
+    if args.verbose:
+        logging.basicConfig(level=logging.INFO, format="  %(message)s")
     if args.data == "mix":
         X = np.ascontiguousarray(synthetic_mixture(1_000_000)[0][:args.n])
     else:
@@ -120,9 +141,13 @@ def main(argv=None):
     exact = exact_neighbours(X, queries, 15)
     nd.approximate_knn(X[:3000], 15)
     for variant in args.variants.split(","):
-        configure(variant)
         start = time.perf_counter()
-        indices, _ = nd.approximate_knn(X, 15, random_state=0)
+        if variant == "pynndescent":
+            indices = _pynndescent(X)
+        else:
+            configure(variant)
+            start = time.perf_counter()
+            indices, _ = nd.approximate_knn(X, 15, random_state=0)
         elapsed = time.perf_counter() - start
         print(json.dumps({"data": args.data, "n": args.n, "variant": variant,
                           "time_s": round(elapsed, 2),

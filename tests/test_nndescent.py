@@ -327,13 +327,14 @@ def test_outlier_keeps_precision():
 
 @pytest.fixture(scope="module")
 def hard():
-    """24,000 x 50 float32 gaussian mixture with wide clusters: NN-descent's first descent
-    settles near recall 0.9 here, below the probe's 0.95 target."""
+    """30,000 x 64 float32 gaussian mixture with wide, overlapping clusters: NN-descent's
+    first descent settles near recall 0.91 here (seeds 7 and 42), below the probe's 0.95
+    target; the trees' graph recalls ~0.32, above the 0.25 that skips the first descent."""
     rng = np.random.default_rng(3)
-    centers = rng.normal(scale=3.0, size=(20, 50))
-    labels = rng.integers(0, 20, size=24000)
-    scales = rng.uniform(0.5, 2.0, size=20)
-    X = centers[labels] + rng.normal(size=(24000, 50)) * scales[labels, None]
+    centers = rng.normal(scale=2.0, size=(10, 64))
+    labels = rng.integers(0, 10, size=30000)
+    scales = rng.uniform(0.5, 2.0, size=10)
+    X = centers[labels] + rng.normal(size=(30000, 64)) * scales[labels, None]
     return X.astype(np.float32)
 
 
