@@ -19,6 +19,7 @@ joined by ``+``:
 - ``leafL``: tree leaves of at most L points (shipped: 30);
 - ``treesF``: F times the default number of trees;
 - ``deltaD``: stop a descent when a round changes less than D of the entries (0.02);
+- ``hardR``: skip the first descent when the trees' graph recalls below R (0.4);
 - ``noquant``: search float32 rows instead of uint16 codes;
 - ``lateT`` or ``lateTlL``: after the first descent (the wide one, on hard data), plant
   T more trees (leaves of L points; shipped leaves: 30) into the settled heaps and
@@ -46,6 +47,7 @@ from knn_scale import exact_neighbours, recall  # noqa: E402
 import densumap.nndescent as nd  # noqa: E402
 
 _DEFAULTS = {"_DELTA": nd._DELTA, "_QUANTIZE_MIN_DIM": nd._QUANTIZE_MIN_DIM,
+             "_FOREST_HARD": nd._FOREST_HARD,
              "_resolve": nd._resolve, "_plant_forest": nd._plant_forest,
              "_descend": nd._descend}
 
@@ -82,6 +84,8 @@ def configure(variant):
             plant = _DEFAULTS["_plant_forest"]
             nd._plant_forest = lambda *a, first=0, **k: (
                 plant(*a, first=first, **k) if first == 0 else None)
+        elif token.startswith("hard"):
+            nd._FOREST_HARD = float(token[4:])
         elif token == "noquant":
             nd._QUANTIZE_MIN_DIM = 1 << 30
         elif token.startswith("cap"):

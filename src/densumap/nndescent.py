@@ -53,7 +53,7 @@ _PROBE_MIN_ROWS = 20000
 _TARGET_RECALL = 0.95
 _MAX_WIDENINGS = 1
 _WIDE_CANDIDATES = 60
-_FOREST_HARD = 0.25
+_FOREST_HARD = 0.4
 _WIDEN_BY = 9
 # Bytes of float32 rows in a thread's scratch: a tree node this small is split from cache.
 _SCRATCH_BYTES = 1 << 20
@@ -94,9 +94,9 @@ def approximate_knn(X, n_neighbors, metric="euclidean", metric_kwds=None, random
     32 rows drawn from the seed are compared with what the descent found. Below 0.95 the
     descent is run once more from the trees' graph with wider heaps (24 entries for
     ``n_neighbors=15``) and candidate lists of 60, which costs about twice the first
-    descent; when the trees' own graph recalls below 0.25 (data of high intrinsic
+    descent; when the trees' own graph recalls below 0.4 (data of high intrinsic
     dimension), as many trees again are planted and only the wide descent is run.
-    Data of low intrinsic dimension (Fashion-MNIST: 0.98) pay only the scan, about
+    Data of low intrinsic dimension (Fashion-MNIST: 0.99) pay only the scan, about
     0.25 s at 70,000 x 784. The estimate is logged at INFO level.
 
     Parameters
@@ -407,10 +407,12 @@ def _search_graph(search_array, s, pool):
     if not (s.search_metric == _k.SQEUCLIDEAN and n > _PROBE_MIN_ROWS and s.n_iters > 0):
         _descend(search, cap, heaps, rows, 0)
         return heap_idx, visit_order
-    # The trees' graph already tells hard data apart: its recall was 0.54 and 0.62 on
-    # Fashion-MNIST (70,000 x 784, and the 200,000-row augmented set), whose first descent
-    # then reached 0.98-0.99, against 0.11 on a 200,000-point 50-dimensional mixture, whose
-    # first descent stopped at 0.66. Below _FOREST_HARD the first descent is skipped.
+    # The trees' graph already tells hard data apart: with leaves of 100 points its recall
+    # was 0.75-0.76 and 0.75 on Fashion-MNIST (70,000 x 784, and the 200,000-row augmented
+    # set), whose first descent then reached 0.99-0.996, against 0.35 / 0.31 / 0.27 /
+    # 0.23 / 0.12 on 50 / 100 / 150 / 200 / 1,000 thousand points of a 50-dimensional
+    # mixture, whose first descent stopped at 0.86-0.92. Below _FOREST_HARD the first
+    # descent is skipped.
     probe = _probe_truth(search)
     forest_recall = _probe_recall(probe, heaps)
     logger.info("kNN: trees' graph recall@%d %.3f (%d probe rows)", s.heap_size,
