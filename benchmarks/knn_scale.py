@@ -62,6 +62,17 @@ def load(kind, n, npz, data):
         return np.ascontiguousarray(z["X"][:n], dtype=np.float32)
 
 
+def pynndescent_knn(X, k, random_state):
+    """pynndescent's k-NN indices of every row of ``X``, with the parameters umap-learn
+    0.5.12 gives it (its first call in a process includes its compilation)."""
+    from pynndescent import NNDescent
+    n = X.shape[0]
+    return NNDescent(X, n_neighbors=k, random_state=random_state,
+                     n_trees=min(64, 5 + int(round(np.sqrt(n) / 20.0))),
+                     n_iters=max(5, int(round(np.log2(n)))), max_candidates=60,
+                     low_memory=True).neighbor_graph[0]
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--synthetic-sizes", default="200000,1000000")
@@ -93,12 +104,7 @@ def main(argv=None):
                                n_iters=args.n_iters)[0]
 
     def pynn(X):
-        from pynndescent import NNDescent
-        n = X.shape[0]
-        return NNDescent(X, n_neighbors=k, random_state=42,
-                         n_trees=min(64, 5 + int(round(np.sqrt(n) / 20.0))),
-                         n_iters=max(5, int(round(np.log2(n)))), max_candidates=60,
-                         low_memory=True).neighbor_graph[0]
+        return pynndescent_knn(X, k, random_state=42)
 
     methods = {"densumap": ours}
     if not args.skip_pynndescent:

@@ -13,16 +13,19 @@ joined by ``+``:
 
 - ``base``: as shipped;
 - ``noextra``: without the extra trees that searches whose trees' graph recalls
-  below 0.25 plant before their wide descent (the code before commit 0abd142);
-- ``capC``: candidate lists of C (shipped: 15) in the first descent;
+  below 0.4 (0.25 before the seventeenth session) plant before their wide descent
+  (on hard data, the code before commit 0abd142);
+- ``capC``: candidate lists of C (shipped: 30, 15 before the seventeenth session) in
+  the first descent;
 - ``heapH``: H slots per heap (shipped: 15);
-- ``leafL``: tree leaves of at most L points (shipped: 30);
+- ``leafL``: tree leaves of at most L points (shipped: 100, 30 before the seventeenth
+  session);
 - ``treesF``: F times the default number of trees;
 - ``deltaD``: stop a descent when a round changes less than D of the entries (0.02);
 - ``hardR``: skip the first descent when the trees' graph recalls below R (0.4);
 - ``noquant``: search float32 rows instead of uint16 codes;
 - ``lateT`` or ``lateTlL``: after the first descent (the wide one, on hard data), plant
-  T more trees (leaves of L points; shipped leaves: 30) into the settled heaps and
+  T more trees (leaves of L points, default 30) into the settled heaps and
   descend again from what they changed.
 
 ``pynndescent`` runs pynndescent with umap-learn 0.5.12's parameters instead (its
@@ -42,7 +45,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
 from _worker import synthetic_mixture  # noqa: E402
-from knn_scale import exact_neighbours, recall  # noqa: E402
+from knn_scale import exact_neighbours, pynndescent_knn, recall  # noqa: E402
 
 import densumap.nndescent as nd  # noqa: E402
 
@@ -115,16 +118,6 @@ def configure(variant):
     nd._resolve = patched
 
 
-def _pynndescent(X):
-    """pynndescent with the parameters umap-learn 0.5.12 gives it (as ``knn_scale.py``)."""
-    from pynndescent import NNDescent
-    n = X.shape[0]
-    return NNDescent(X, n_neighbors=15, random_state=0,
-                     n_trees=min(64, 5 + int(round(np.sqrt(n) / 20.0))),
-                     n_iters=max(5, int(round(np.log2(n)))), max_candidates=60,
-                     low_memory=True).neighbor_graph[0]
-
-
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("data", choices=["mix", "aug"])
@@ -147,7 +140,7 @@ def main(argv=None):
     for variant in args.variants.split(","):
         start = time.perf_counter()
         if variant == "pynndescent":
-            indices = _pynndescent(X)
+            indices = pynndescent_knn(X, 15, random_state=0)
         else:
             configure(variant)
             start = time.perf_counter()

@@ -182,10 +182,11 @@ def default_parameters(n_samples, n_neighbors):
     2,000 to 100,000 points, and the first descent offers each row candidate lists of
     ``2 k`` (at most 60). Against leaves of 30 and lists of k, these leaves hold more of
     each neighbourhood and the descent settles in fewer rounds at a higher recall@15,
-    in about the same time (one run each, 2 threads): Fashion-MNIST 70,000 x 784 5.35
-    -> 4.90 s, recall 0.985 -> 0.994; augmented Fashion-MNIST (50 PCs) 200,000 rows
-    0.987 -> 0.996; 50-d mixture 200,000 rows 17-20 -> 13.6 s at 0.965 -> 0.966, 1M
-    rows 115 s either way at 0.889 -> 0.895. Both counts of trees and rounds grow with
+    in about the same time (2 threads, within this machine's run-to-run spread):
+    Fashion-MNIST 70,000 x 784 recall 0.985 -> 0.994 (medians of 3 alternating runs
+    5.08 -> 4.70 s); augmented Fashion-MNIST (50 PCs) 200,000 rows 0.987 -> 0.996; 50-d
+    mixture 200,000 rows 0.965 -> 0.966 (13.6-17.9 s against 17.1-20.2 s), 1M rows
+    0.889 -> 0.895 (115 s either way). Both counts of trees and rounds grow with
     ``log2(n)``.
     """
     log_n = math.log2(max(n_samples, 2))
