@@ -79,8 +79,35 @@ def _digits_operator_inputs():
     return graph, _normalized_adjacency(graph, 1.0 / np.sqrt(deg))
 
 
+def test_shared_operator_is_the_float64_product_to_the_last_bit(monkeypatch):
+    graph, M = _digits_operator_inputs()
+    monkeypatch.setattr(init, "_SHARED_NNZ", 0)
+    v = np.random.default_rng(0).uniform(-1, 1, size=M.shape[0])
+    want = M @ v
+    for threads in (1, 2, 3):
+        with numba_threads(threads), ExitStack() as stack:
+            op = init._pooled_operator(M, stack)
+            got = op.dot(v)
+        if threads == 1:
+            assert op is M  # nothing to share out
+        else:
+            assert not sp.issparse(op)
+        assert got.dtype == np.float64
+        np.testing.assert_array_equal(got, want)
+
+
+def test_spectral_layout_is_the_same_with_shared_products(monkeypatch):
+    graph, _ = _digits_operator_inputs()
+    want = init.spectral_layout(graph, 2, np.random.default_rng(0))
+    monkeypatch.setattr(init, "_SHARED_NNZ", 0)
+    with numba_threads(2):
+        got = init.spectral_layout(graph, 2, np.random.default_rng(0))
+    np.testing.assert_array_equal(got, want)
+
+
 def test_pooled_operator_is_the_product_in_float32_for_any_thread_count(monkeypatch):
     graph, M = _digits_operator_inputs()
+    monkeypatch.setattr(init, "_SHARED_NNZ", 0)
     monkeypatch.setattr(init, "_POOLED_NNZ", 0)
     v = np.random.default_rng(0).uniform(-1, 1, size=M.shape[0])
     outs = []
@@ -101,6 +128,7 @@ def test_spectral_layout_of_a_large_graph_spans_the_same_eigenvectors(monkeypatc
     graph, _ = _digits_operator_inputs()
     assert connected_components(graph)[0] == 1
     want = init.spectral_layout(graph, 2, np.random.default_rng(0))
+    monkeypatch.setattr(init, "_SHARED_NNZ", 0)
     monkeypatch.setattr(init, "_POOLED_NNZ", 0)
     got = init.spectral_layout(graph, 2, np.random.default_rng(0))
     assert not np.array_equal(got, want)

@@ -17,8 +17,9 @@ INIT_SCALE = 10.0
 _NOISE = 1e-4
 # Lanczos vectors of the eigensolver.
 _MAX_LANCZOS = 32
-# Graphs with at least this many entries (about 200,000 points) have their products
-# run in float32 on a task pool.
+# Graphs with at least _SHARED_NNZ entries (about 10,000 points) have their products run
+# in row blocks on a task pool; from _POOLED_NNZ (about 200,000 points) in float32.
+_SHARED_NNZ = 1 << 18
 _POOLED_NNZ = 1 << 22
 
 
@@ -44,28 +45,33 @@ def _normalized_adjacency(graph, d_inv_sqrt):
 
 
 def _pooled_operator(M, stack):
-    """``M`` itself, or for a large ``M`` a float32 copy whose products run row blocks on
-    a task pool.
+    """``M`` itself for a small graph, else an operator whose products run row blocks
+    of ``M`` on a task pool: in float64 up to ``_POOLED_NNZ`` entries, in float32 from
+    there.
 
-    On a large graph the eigensolver spends most of its time in the product, which
-    scipy runs on one thread and which waits on memory: a million points, 20 million
-    entries, 0.04-0.15 s per float64 product and 261 products per solve. In float32
-    the vector that the product gathers from fits in cache, and the row blocks run
-    side by side (scipy releases the GIL in its product): 0.02-0.03 s (BENCHMARKS.md,
-    spectral init at a million points). The float32 product's rounding (~1e-7) is far
-    below the solver's tolerance (1e-4). Each row is summed in order by scipy's kernel,
-    on whichever thread, so the result does not depend on the thread count.
+    The eigensolver spends most of its time in the product, which scipy runs on one
+    thread (70,000 Fashion-MNIST images: 176 products of 3.1 ms, about half of the
+    solve, while the second core idled). Scipy releases the GIL in its product, so the
+    row blocks run side by side. Each row is summed in order by scipy's kernel, on
+    whichever thread, so a float64 pooled product is the same to the last bit as
+    ``M @ x`` and the result does not depend on the thread count. On a large graph the
+    product waits on memory (a million points, 20 million entries, 0.04-0.15 s per
+    float64 product and 261 products per solve); in float32 the vector that it gathers
+    from fits in cache: 0.02-0.03 s (BENCHMARKS.md, spectral init at a million points).
+    The float32 product's rounding (~1e-7) is far below the solver's tolerance (1e-4).
     """
-    if M.nnz < _POOLED_NNZ:
+    if M.nnz < _SHARED_NNZ:
+        return M
+    pool = task_pool(pool_threads(), stack)
+    if pool is None and M.nnz < _POOLED_NNZ:
         return M
     from scipy.sparse.linalg import LinearOperator
 
-    pool = task_pool(pool_threads(), stack)
     n = M.shape[0]
     n_blocks = 4 * n_slots(pool)
     bounds = np.searchsorted(M.indptr, np.linspace(0, M.nnz, n_blocks + 1))
     bounds[0], bounds[-1] = 0, n
-    data = M.data.astype(np.float32)
+    data = M.data.astype(np.float32) if M.nnz >= _POOLED_NNZ else M.data
     blocks = []
     for r0, r1 in zip(bounds[:-1], bounds[1:]):
         s0, s1 = M.indptr[r0], M.indptr[r1]
@@ -73,12 +79,12 @@ def _pooled_operator(M, stack):
             (data[s0:s1], M.indices[s0:s1], M.indptr[r0:r1 + 1] - s0), shape=(r1 - r0, n))))
 
     def matvec(x):
-        x32 = np.asarray(x, dtype=np.float32).reshape(-1)
+        x = np.asarray(x, dtype=data.dtype).reshape(-1)
         out = np.empty(n)
 
         def run(block, slot):
             r0, r1, rows = block
-            out[r0:r1] = rows @ x32
+            out[r0:r1] = rows @ x
 
         share_out(pool, blocks, run)
         return out

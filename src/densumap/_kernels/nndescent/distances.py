@@ -135,7 +135,8 @@ def _reduced_distance(xs, a, ys, b, metric, p, threshold):
 
 @kernel(fastmath=SUMS)
 def exact_distance(x, y, metric, p, shift_x, scale_x, shift_y, scale_y):
-    """True distance of two rows of the caller's data (float64 buffers).
+    """True distance of two rows of the caller's data: ``x`` a float64 buffer, ``y`` a
+    float64 or float32 row (widened to float64 as it is read).
 
     For COSINE and CORRELATION the rows are first mapped to ``(x - shift_x) * scale_x``
     (centred, unit norm); a zero row (``scale == 0``) is at distance 1 from every row, as
