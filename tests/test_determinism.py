@@ -125,6 +125,23 @@ Y = (rng.normal(scale=6.0, size=(8, 20))[rng.integers(0, 8, 4500)]
      + rng.normal(size=(4500, 20))).astype(np.float32)
 idx, dist = nearest_neighbors(Y, 10, seed=3, exact=False)
 out["approximate_knn"] = sha(idx) + sha(dist)
+# 784-d rows (searched as uint16 codes): with fused multiply-adds allowed, the float32
+# distances of the trees' leaf joins rounded differently in the compiling process (at
+# this size only the heaps' distances showed it; at 70,000 Fashion-MNIST images one
+# row's neighbours), so the heaps after the trees are compared too.
+import densumap.nndescent as nd
+plant = nd._plant_forest
+forests = []
+def hashed_plant(*args, **kwargs):
+    order = plant(*args, **kwargs)
+    forests.append(sha(args[5][0]) + sha(args[5][1]))
+    return order
+nd._plant_forest = hashed_plant
+Z = (rng.normal(scale=3.0, size=(10, 784))[rng.integers(0, 10, 6000)]
+     + rng.normal(size=(6000, 784))).astype(np.float32)
+idx, dist = nd.approximate_knn(Z, 15, random_state=0)
+out["approximate_knn_784"] = sha(idx) + sha(dist)
+out["forest_heaps_784"] = forests
 out["sgd_blocks_cache_hits"] = sum(sgd.sgd_blocks.stats.cache_hits.values())
 print(json.dumps(out))
 """

@@ -38,7 +38,9 @@ register_root(os.path.dirname(os.path.abspath(__file__)))
 # * ``reassoc`` without ``nsz``: LLVM's Reassociate pass and its reassociating folds need
 #   both, so they stay off; the vectorisers still split a sum into vector lanes, and
 #   they fix that order when they vectorise (already-vectorised code is not redone);
-# * ``contract``: multiply-adds fused by instruction selection, pair by pair;
+# * ``contract``: multiply-adds fused by instruction selection, pair by pair (only in
+#   :data:`FAST`: where a fused and an unfused copy of the same sum can coexist, it did
+#   change values, see :data:`SUMS`);
 # * ``nnan``, ``ninf``: no NaN or inf is assumed, so finite values are unchanged. Only
 #   in :data:`FAST`, for loops that never see them (no infinite sentinels).
 #
@@ -48,8 +50,14 @@ register_root(os.path.dirname(os.path.abspath(__file__)))
 FAST = {"reassoc", "contract", "nnan", "ninf"}
 # Loops that sum many finite terms but may meet sentinels: reassociation lets the
 # compiler split a sum into vector lanes (a float sum is otherwise one serial chain of
-# additions, bound by the adder's latency) and contraction lets it fuse multiply-adds.
-SUMS = {"reassoc", "contract"}
+# additions, bound by the adder's latency). Not ``contract``: with it, the kNN's float32
+# distances (784-d rows, 4 at a time, in the random-projection trees' leaf joins) rounded
+# differently in the process that compiled them and in every process that loaded them
+# from the cache, so the compiling process found other neighbours (Fashion-MNIST,
+# 70,000 images: one row; a 6,000 x 784 mixture: the heaps after the trees); with
+# ``reassoc`` alone both agree (tests/test_determinism.py), and the join is as fast
+# (784-d pairs of float32 rows, 4 at a time: 75-79 ns against 78-80 ns).
+SUMS = {"reassoc"}
 _ALLOWED = frozenset(FAST)
 
 _BASE = dict(nogil=True, cache=True, fastmath=False)
