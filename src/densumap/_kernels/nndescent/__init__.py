@@ -42,7 +42,7 @@ final exact distances) and :mod:`.probe` (the recall probe). This package re-exp
 """
 from .common import (CHEBYSHEV, CORRELATION, COSINE, EMPTY, MANHATTAN, MINKOWSKI,
                      QUANT_LEVELS, SQEUCLIDEAN, hash4)
-from .descent import (apply_offers, bucket_offers, build_candidates, finalize, join_hubs,
+from .descent import (apply_offers, bucket_part, build_candidates, finalize, join_hubs,
                       plan_chunks, reverse_edges, settle_flags)
 from .distances import exact_distance
 from .probe import probe_hits, probe_truth, widen_heaps
@@ -51,7 +51,7 @@ from .rows import (ROW_BLOCK, column_stats, permute_rows, quantize_rows, row_mom
 from .trees import fill_random, finish_nodes, split_top
 
 __all__ = ["CHEBYSHEV", "CORRELATION", "COSINE", "EMPTY", "MANHATTAN", "MINKOWSKI", "QUANT_LEVELS",
-           "ROW_BLOCK", "SQEUCLIDEAN", "apply_offers", "bucket_offers", "build_candidates",
+           "ROW_BLOCK", "SQEUCLIDEAN", "apply_offers", "bucket_part", "build_candidates",
            "column_stats", "exact_distance", "fill_random", "finalize", "finish_nodes", "hash4",
            "join_hubs", "permute_rows", "plan_chunks", "probe_hits", "probe_truth",
            "quantize_rows", "reverse_edges", "row_moments", "scale_rows", "settle_flags",

@@ -153,24 +153,32 @@ def join_hubs(a0, a1, base, data32, data16, is_float, metric, p, visit_order, ne
                                out_source, out_dist, offsets[a] - base)
 
 
-@kernel()
-def bucket_offers(lo, hi, base, offsets, n_out, block_width, out_target, out_source,
-                  out_dist, block_start, sorted_target, sorted_source, sorted_dist):
-    """Counting sort of the offers of hubs ``lo <= a < hi`` by block of target rows
-    (``block_width`` rows each); ``block_start`` receives where each block's offers begin.
+@kernel(error_model="numpy")
+def bucket_part(a0, a1, base, offsets, n_out, shift, out_target, out_source, out_dist,
+                part_start, sorted_target, sorted_source, sorted_dist):
+    """Counting sort of the offers of hubs ``a0 <= a < a1`` (one part of a chunk) by
+    block of their target row, into the part's own range of the ``sorted_*`` buffers
+    (from ``offsets[a0] - base``, where the part's offers were written).
 
-    Serial and in hub order, so that every block lists its offers in a fixed order.
+    Row ``w`` is in block ``(w >> shift) % n_blocks`` (``n_blocks = part_start.shape[0]
+    - 1``, a power of two): blocks interleave groups of ``2 ** shift`` rows, so each
+    block gets a like share of a chunk's offers however close together their targets
+    lie. ``part_start[b]`` receives where the part's offers to block ``b`` begin, in hub
+    order. Parts write disjoint ranges, so they run side by side.
     """
-    block_start[:] = 0
-    for a in range(lo, hi):
+    mask = part_start.shape[0] - 2
+    start = offsets[a0] - base
+    part_start[:] = 0
+    for a in range(a0, a1):
         for e in range(offsets[a] - base, offsets[a] - base + n_out[a]):
-            block_start[out_target[e] // block_width + 1] += 1
-    for b in range(block_start.shape[0] - 1):
-        block_start[b + 1] += block_start[b]
-    fill = block_start[:-1].copy()
-    for a in range(lo, hi):
+            part_start[((out_target[e] >> shift) & mask) + 1] += 1
+    part_start[0] = start
+    for b in range(part_start.shape[0] - 1):
+        part_start[b + 1] += part_start[b]
+    fill = part_start[:-1].copy()
+    for a in range(a0, a1):
         for e in range(offsets[a] - base, offsets[a] - base + n_out[a]):
-            b = out_target[e] // block_width
+            b = (out_target[e] >> shift) & mask
             sorted_target[fill[b]] = out_target[e]
             sorted_source[fill[b]] = out_source[e]
             sorted_dist[fill[b]] = out_dist[e]
@@ -178,21 +186,24 @@ def bucket_offers(lo, hi, base, offsets, n_out, block_width, out_target, out_sou
 
 
 @kernel(error_model="numpy")
-def apply_offers(b0, b1, block_start, sorted_target, sorted_source, sorted_dist, heap_idx,
-                 heap_dist, heap_flag, roots):
-    """Offer the bucketed offers of target blocks ``b0 <= b < b1`` to their rows.
+def apply_offers(b0, b1, n_parts, part_starts, sorted_target, sorted_source, sorted_dist,
+                 heap_idx, heap_dist, heap_flag, roots):
+    """Offer the offers bucketed by :func:`bucket_part` to the rows of target blocks
+    ``b0 <= b < b1``, part by part (so in hub order).
 
     A block's rows have no other writer. Entries inserted get flag 2 (so that the count
     of changed entries does not depend on the order of the offers); ``roots`` follows
     each row's new threshold.
     """
-    for e in range(block_start[b0], block_start[b1]):
-        w = sorted_target[e]
-        i = sorted_source[e]
-        d = np.float64(sorted_dist[e])
-        if d <= heap_dist[w, 0] and not _heap_contains(heap_idx[w], i):
-            _heap_offer(heap_idx[w], heap_dist[w], heap_flag[w], d, i, 2)
-            roots[w] = heap_dist[w, 0]
+    for b in range(b0, b1):
+        for q in range(n_parts):
+            for e in range(part_starts[q, b], part_starts[q, b + 1]):
+                w = sorted_target[e]
+                i = sorted_source[e]
+                d = np.float64(sorted_dist[e])
+                if d <= heap_dist[w, 0] and not _heap_contains(heap_idx[w], i):
+                    _heap_offer(heap_idx[w], heap_dist[w], heap_flag[w], d, i, 2)
+                    roots[w] = heap_dist[w, 0]
 
 
 @kernel()
