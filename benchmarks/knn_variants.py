@@ -15,6 +15,8 @@ joined by ``+``:
 - ``noextra``: without the extra trees that searches whose trees' graph recalls
   below 0.4 (0.25 before the seventeenth session) plant before their wide descent
   (on hard data, the code before commit 0abd142);
+- ``extraF`` or ``extraFlL``: the hard-data second forest with F times the default
+  number of trees (and leaves of L points);
 - ``capC``: candidate lists of C (shipped: 30, 15 before the seventeenth session) in
   the first descent;
 - ``heapH``: H slots per heap (shipped: 15);
@@ -22,6 +24,7 @@ joined by ``+``:
   session);
 - ``treesF``: F times the default number of trees;
 - ``deltaD``: stop a descent when a round changes less than D of the entries (0.02);
+- ``wideW``: candidate lists of W in the wide descent (shipped: 60);
 - ``hardR``: skip the first descent when the trees' graph recalls below R (0.4);
 - ``noquant``: search float32 rows instead of uint16 codes;
 - ``lateT`` or ``lateTlL``: after the first descent (the wide one, on hard data), plant
@@ -50,7 +53,7 @@ from knn_scale import exact_neighbours, pynndescent_knn, recall  # noqa: E402
 import densumap.nndescent as nd  # noqa: E402
 
 _DEFAULTS = {"_DELTA": nd._DELTA, "_QUANTIZE_MIN_DIM": nd._QUANTIZE_MIN_DIM,
-             "_FOREST_HARD": nd._FOREST_HARD,
+             "_FOREST_HARD": nd._FOREST_HARD, "_WIDE_CANDIDATES": nd._WIDE_CANDIDATES,
              "_resolve": nd._resolve, "_plant_forest": nd._plant_forest,
              "_descend": nd._descend}
 
@@ -75,6 +78,22 @@ def _late_trees(n_late, leaf_size):
     return patched
 
 
+def _second_forest(fraction, leaf_size):
+    """A ``_plant_forest`` whose second forest (hard data) has ``fraction`` times the
+    trees and, if given, leaves of ``leaf_size`` points."""
+    plant = _DEFAULTS["_plant_forest"]
+
+    def patched(data32, data16, is_float, s, node_size, heaps, rows, pool, first=0):
+        if first == 0:
+            return plant(data32, data16, is_float, s, node_size, heaps, rows, pool)
+        extra = s._replace(n_trees=max(1, int(round(s.n_trees * fraction))),
+                           leaf_size=leaf_size or s.leaf_size)
+        return plant(data32, data16, is_float, extra, node_size, heaps, rows, pool,
+                     first=first)
+
+    return patched
+
+
 def configure(variant):
     """Patch ``densumap.nndescent`` for ``variant`` (after restoring the defaults)."""
     for name, value in _DEFAULTS.items():
@@ -87,6 +106,11 @@ def configure(variant):
             plant = _DEFAULTS["_plant_forest"]
             nd._plant_forest = lambda *a, first=0, **k: (
                 plant(*a, first=first, **k) if first == 0 else None)
+        elif token.startswith("extra"):
+            # extraF or extraFlL: the hard-data second forest with F times the trees
+            # (and leaves of L points)
+            fraction, _, leaf = token[5:].partition("l")
+            nd._plant_forest = _second_forest(float(fraction), int(leaf) if leaf else None)
         elif token.startswith("hard"):
             nd._FOREST_HARD = float(token[4:])
         elif token == "noquant":
@@ -102,6 +126,8 @@ def configure(variant):
         elif token.startswith("late"):
             count, _, leaf = token[4:].partition("l")
             nd._descend = _late_trees(int(count), int(leaf) if leaf else 30)
+        elif token.startswith("wide"):
+            nd._WIDE_CANDIDATES = int(token[4:])
         elif token.startswith("delta"):
             nd._DELTA = float(token[5:])
         else:
