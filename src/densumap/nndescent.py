@@ -53,9 +53,8 @@ _PROBE_ROWS = 32
 _PROBE_MIN_ROWS = 20000
 _TARGET_RECALL = 0.95
 _MAX_WIDENINGS = 1
-# Candidate lists of 80 rather than 60 in the wide descent: 50-d mixture, recall@15 0.967
-# -> 0.973 at 200,000 points (13.4 -> 14.0-14.7 s) and 0.897 -> 0.911 at 1,000,000 (101.7
-# -> 101.5 s: the descent settles in fewer rounds).
+# Lists of 80, not 60, in the wide descent: 50-d mixture recall@15 0.967 -> 0.973 at
+# 200,000 points and 0.897 -> 0.911 at 1,000,000, in about the same time.
 _WIDE_CANDIDATES = 80
 _FOREST_HARD = 0.4
 _WIDEN_BY = 9
@@ -521,11 +520,9 @@ def _join_round(search, cand, heaps, scratch, offers):
     each task of ``_HUB_TASK`` hubs (a part) then sorts its own offers by block of target
     rows (:func:`_k.bucket_part`). The offers are applied block by block, each block
     reading the parts in order, so no row has two writers and every row sees its offers
-    in hub order (:func:`_k.apply_offers`). The blocks interleave small groups of rows,
-    so a chunk's offers, whose targets lie close together in the stored order, spread
-    over all blocks: on a 200,000-point mixture, contiguous blocks left the apply step at
-    1.27 of 2 threads busy, and the serial sort of a chunk's offers took 1 s of the
-    round's ~9 s.
+    in hub order (:func:`_k.apply_offers`). The blocks interleave groups of 64 rows, so
+    a chunk's offers, whose targets lie close together, spread over all of them
+    (BENCHMARKS.md, nineteenth session: the mixture's kNN -17%).
 
     A row ends the round as the ``K`` smallest ``(distance, index)`` of its old entries
     and of every pair offered to it; offers skipped or cut short could not have entered.
