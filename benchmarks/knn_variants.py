@@ -24,7 +24,8 @@ joined by ``+``:
   session);
 - ``treesF``: F times the default number of trees;
 - ``deltaD``: stop a descent when a round changes less than D of the entries (0.02);
-- ``wideW``: candidate lists of W in the wide descent (shipped: 60);
+- ``wideW``: candidate lists of W in the wide descent (shipped: 80, 60 before the
+  nineteenth session);
 - ``hardR``: skip the first descent when the trees' graph recalls below R (0.4);
 - ``noquant``: search float32 rows instead of uint16 codes;
 - ``lateT`` or ``lateTlL``: after the first descent (the wide one, on hard data), plant

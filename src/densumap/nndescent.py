@@ -520,9 +520,9 @@ def _join_round(search, cand, heaps, scratch, offers):
     each task of ``_HUB_TASK`` hubs (a part) then sorts its own offers by block of target
     rows (:func:`_k.bucket_part`). The offers are applied block by block, each block
     reading the parts in order, so no row has two writers and every row sees its offers
-    in hub order (:func:`_k.apply_offers`). The blocks interleave groups of 64 rows, so
-    a chunk's offers, whose targets lie close together, spread over all of them
-    (BENCHMARKS.md, nineteenth session: the mixture's kNN -17%).
+    in hub order (:func:`_k.apply_offers`). The blocks interleave groups of ``2 **
+    _TARGET_SHIFT`` rows, so a chunk's offers, whose targets lie close together, spread
+    over all of them (BENCHMARKS.md, nineteenth session: the mixture's kNN -17%).
 
     A row ends the round as the ``K`` smallest ``(distance, index)`` of its old entries
     and of every pair offered to it; offers skipped or cut short could not have entered.
