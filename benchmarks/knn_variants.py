@@ -51,30 +51,31 @@ sys.path.insert(0, os.path.dirname(__file__))
 from _worker import synthetic_mixture  # noqa: E402
 from knn_scale import exact_neighbours, pynndescent_knn, recall  # noqa: E402
 
+import densumap._nn_rounds as rounds  # noqa: E402
 import densumap.nndescent as nd  # noqa: E402
 
-_DEFAULTS = {"_DELTA": nd._DELTA, "_QUANTIZE_MIN_DIM": nd._QUANTIZE_MIN_DIM,
-             "_FOREST_HARD": nd._FOREST_HARD, "_WIDE_CANDIDATES": nd._WIDE_CANDIDATES,
-             "_resolve": nd._resolve, "_plant_forest": nd._plant_forest,
-             "_descend": nd._descend}
+# Each knob: (module, name) and its shipped value, restored before every variant.
+_KNOBS = {"_DELTA": rounds, "_WIDE_CANDIDATES": rounds, "descend": rounds,
+          "_QUANTIZE_MIN_DIM": nd, "_FOREST_HARD": nd, "_resolve": nd, "_plant_forest": nd}
+_DEFAULTS = {name: getattr(module, name) for name, module in _KNOBS.items()}
 
 
 def _late_trees(n_late, leaf_size):
-    """A ``_descend`` that, after the search's first descent, plants ``n_late`` more
+    """A ``descend`` that, after the search's first descent, plants ``n_late`` more
     trees into the settled heaps and descends again."""
-    descend, plant = _DEFAULTS["_descend"], _DEFAULTS["_plant_forest"]
+    descend, plant = _DEFAULTS["descend"], _DEFAULTS["_plant_forest"]
 
     def patched(search, cap, heaps, rows, first_round):
-        rounds = descend(search, cap, heaps, rows, first_round)
+        next_round = descend(search, cap, heaps, rows, first_round)
         if first_round != 0:
-            return rounds
+            return next_round
         s = search.s
         late = s._replace(n_trees=n_late, leaf_size=leaf_size)
         dim = (search.data32 if search.is_float else search.data16).shape[1]
         node_size = min(nd._node_size(late, dim), rows.shape[1])
         plant(search.data32, search.data16, search.is_float, late, node_size, heaps,
               rows[:, :node_size], search.pool, first=2 * s.n_trees)
-        return descend(search, cap, heaps, rows, rounds)
+        return descend(search, cap, heaps, rows, next_round)
 
     return patched
 
@@ -98,7 +99,7 @@ def _second_forest(fraction, leaf_size):
 def configure(variant):
     """Patch ``densumap.nndescent`` for ``variant`` (after restoring the defaults)."""
     for name, value in _DEFAULTS.items():
-        setattr(nd, name, value)
+        setattr(_KNOBS[name], name, value)
     replace, tree_factor = {}, None
     for token in variant.split("+"):
         if token == "base":
@@ -126,11 +127,11 @@ def configure(variant):
             tree_factor = float(token[5:])
         elif token.startswith("late"):
             count, _, leaf = token[4:].partition("l")
-            nd._descend = _late_trees(int(count), int(leaf) if leaf else 30)
+            rounds.descend = _late_trees(int(count), int(leaf) if leaf else 30)
         elif token.startswith("wide"):
-            nd._WIDE_CANDIDATES = int(token[4:])
+            rounds._WIDE_CANDIDATES = int(token[4:])
         elif token.startswith("delta"):
-            nd._DELTA = float(token[5:])
+            rounds._DELTA = float(token[5:])
         else:
             raise SystemExit(f"unknown variant token {token!r}")
     resolve = _DEFAULTS["_resolve"]

@@ -347,13 +347,14 @@ def _sampled_recall(X, indices, n_queries=400):
 
 
 def test_probe_widens_a_search_of_low_recall(hard, monkeypatch, caplog):
+    import densumap._nn_rounds as rounds
     import densumap.nndescent as nd
 
     monkeypatch.setattr(nd, "_FOREST_HARD", 0.2)  # the first descent runs, then widens
     with caplog.at_level("INFO", logger="densumap"):
         widened = approximate_knn(hard, K, random_state=42)[0]
     assert "heaps of 15" in caplog.text and "heaps of 24" in caplog.text  # it widened
-    monkeypatch.setattr(nd, "_MAX_WIDENINGS", 0)
+    monkeypatch.setattr(rounds, "MAX_WIDENINGS", 0)
     first = approximate_knn(hard, K, random_state=42)[0]
     r_first, r_widened = _sampled_recall(hard, first), _sampled_recall(hard, widened)
     assert r_first < 0.95 <= r_widened, (r_first, r_widened)
@@ -369,24 +370,25 @@ def test_poor_trees_graph_goes_straight_to_the_wide_descent(hard, caplog):
 
 
 def test_probe_truth_is_exact_and_counts_heaps(hard):
+    import densumap._nn_rounds as rounds
     import densumap.nndescent as nd
 
     X = np.ascontiguousarray(hard[:3000])
     s = nd._resolve(X.shape[0], K, "euclidean", None, 7, None, None, None)
     data32, data16, is_float = nd._dtype_pair(X, np.float32, np.uint16)
-    search = nd._Descent(data32, data16, is_float, s, np.arange(3000, dtype=np.int32), None)
-    queries, truth = nd._probe_truth(search)
+    search = rounds.Descent(data32, data16, is_float, s, np.arange(3000, dtype=np.int32), None)
+    queries, truth = rounds.probe_truth(search)
     exact = NearestNeighbors(n_neighbors=K, algorithm="brute").fit(X).kneighbors(
         X[queries], return_distance=False)
     assert (truth == exact[:, 1:]).all()  # each query's own row excluded, order kept
     heap_idx = np.full((3000, K), -1, dtype=np.int32)
     heap_dist = np.full((3000, K), np.inf)
-    assert nd._probe_recall((queries, truth), (heap_idx, heap_dist)) == 0.0
+    assert rounds.probe_recall((queries, truth), (heap_idx, heap_dist)) == 0.0
     heap_idx[queries, 1:] = truth[:, ::-1]  # unsorted heaps still count
     heap_dist[queries, 1:] = np.arange(K - 1, 0, -1)
     wrong = next(j for j in range(3000) if j != queries[0] and j not in truth[0])
     heap_idx[queries[0], 1:4] = wrong  # three entries no longer among the truth
-    assert nd._probe_recall((queries, truth), (heap_idx, heap_dist)) == pytest.approx(
+    assert rounds.probe_recall((queries, truth), (heap_idx, heap_dist)) == pytest.approx(
         1 - 3 / truth.size)
 
 
