@@ -21,9 +21,7 @@ sample (10-NN accuracy / trustworthiness / density correlation,
 * ``seed``: ``random_state`` (42);
 * ``plain``: epochs run before the density phase when ``E`` is the default above
   100,000 points (``layout.DENSMAP_PLAIN_EPOCHS``, 120; the schedule stays
-  umap-learn's 400 epochs, see ``layout.resolve_epochs``);
-* ``short``: the same from 10,001 to 100,000 points, where the schedule has 200
-  epochs (``layout.DENSMAP_SHORT_PLAIN_EPOCHS``, 80).
+  umap-learn's 400 epochs, see ``layout.resolve_epochs``).
 
 Examples (the thirteenth and sixteenth sessions' studies, BENCHMARKS.md)::
 
@@ -54,12 +52,10 @@ idx, d = cached_knn(args.data, args.n, args.npz, X)
 
 block_floats, block_min = layout._NEG_BLOCK_FLOATS, layout._NEG_BLOCK_MIN_FLOATS
 plain_epochs = layout.DENSMAP_PLAIN_EPOCHS
-short_epochs = layout.DENSMAP_SHORT_PLAIN_EPOCHS
 for variant in args.variants.split(","):
     opts = dict(kv.split("=") for kv in variant.split(":") if kv)
     blocks = opts.pop("blocks", "1") == "1"
     layout.DENSMAP_PLAIN_EPOCHS = int(opts.pop("plain", plain_epochs))
-    layout.DENSMAP_SHORT_PLAIN_EPOCHS = int(opts.pop("short", short_epochs))
     layout._NEG_BLOCK_FLOATS = block_floats if blocks else 1 << 62
     layout._NEG_BLOCK_MIN_FLOATS = block_min if blocks else 1 << 62
     kw = dict(densmap=True, random_state=int(opts.pop("seed", 42)),

@@ -74,22 +74,15 @@ def test_default_epochs_follow_the_optimiser():
 
 def test_large_densmap_runs_its_plain_phase_in_fewer_epochs():
     """Above DENSMAP_LONG_MIN points DensMAP follows umap-learn's 400-epoch schedule,
-    its 120 density epochs one for one, its 280 plain ones in 120 bigger steps; from
-    SWEEP_MIN to DENSMAP_LONG_MIN a 200-epoch schedule, its 140 plain ones in 80."""
-    from densumap.layout import (DENSMAP_LONG_MIN, SWEEP_MIN, LayoutParams, density_active,
+    its 120 density epochs one for one, its 280 plain ones in 120 bigger steps."""
+    from densumap.layout import (DENSMAP_LONG_MIN, LayoutParams, density_active,
                                  resolve_epochs, schedule_positions)
 
     big = DENSMAP_LONG_MIN + 1
     assert resolve_epochs(None, big, True, True, 2.0, 0.3) == (240, 400)
     assert resolve_epochs(None, big, True, True, 2.0, 0.5) == (320, 400)
     assert resolve_epochs(None, big, True, True, 2.0, 1.0) == (400, 400)  # no plain phase
-    # Up to DENSMAP_LONG_MIN: a 200-epoch schedule, its 140 plain epochs run as 80.
-    assert resolve_epochs(None, DENSMAP_LONG_MIN, True, True, 2.0, 0.3) == (140, 200)
-    assert resolve_epochs(None, SWEEP_MIN + 1, True, True, 2.0, 0.3) == (140, 200)
-    assert resolve_epochs(None, SWEEP_MIN + 1, True, True, 2.0, 1.0) == (200, 200)
-    # No density phase: plain UMAP's 120 epochs; small fits run their whole schedule.
-    assert resolve_epochs(None, SWEEP_MIN + 1, True, True, 0.0, 0.3) == (120, 200)
-    assert resolve_epochs(None, SWEEP_MIN, True, True, 2.0, 0.3) == (500, 500)
+    assert resolve_epochs(None, DENSMAP_LONG_MIN, True, True, 2.0, 0.3) == (200, 200)
     assert resolve_epochs(None, big, False) == (120, 120)
     assert resolve_epochs(300, big, True, True, 2.0, 0.3) == (300, 300)  # as asked
 

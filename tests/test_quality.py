@@ -61,22 +61,6 @@ def test_compressed_densmap_schedule_keeps_quality(digits, fitted, monkeypatch):
     assert dens >= density_correlation(X, fitted["umap"]) + 0.4
 
 
-def test_short_densmap_schedule_keeps_quality(digits, fitted, monkeypatch):
-    """The mid-size DensMAP default (a 200-epoch schedule, its 140 plain epochs run as
-    80, layout.resolve_epochs), forced on digits: 140 epochs run."""
-    import densumap.layout as layout
-
-    monkeypatch.setattr(layout, "SWEEP_MIN", 1000)
-    X, y = digits
-    m = densumap.UMAP(densmap=True, random_state=42).fit(X)
-    assert (m.n_epochs_, m._schedule_epochs) == (140, 200)
-    assert knn_accuracy(m.embedding_, y) >= 0.95
-    assert trust(X, m.embedding_) >= 0.95
-    dens = density_correlation(X, m.embedding_)
-    assert dens >= 0.75
-    assert dens >= density_correlation(X, fitted["umap"]) + 0.4
-
-
 def test_dens_lambda_trades_density_for_structure(digits):
     X, _ = digits
     weak = densumap.UMAP(densmap=True, dens_lambda=0.1, random_state=1).fit(X).embedding_

@@ -71,13 +71,11 @@ class UMAP(ValidationMixin, ModelOpsMixin, ClassNamePrefixFeaturesOutMixin, Tran
     n_epochs : int, default=None
         Optimisation epochs; None means 500 up to 10,000 samples; above, 120 for
         plain UMAP, whose Gauss-Seidel sweep converges in fewer epochs (umap-learn:
-        200), 200 for a non-euclidean ``output_metric``, and for DensMAP a
-        200-epoch schedule up to 100,000 samples, its 140 epochs before the
-        density phase run as 80 bigger steps: 140 epochs; above, umap-learn's
-        400-epoch schedule with its 280 plain epochs run as 120: 240 epochs (at
-        ``dens_frac=0.3``; umap-learn: 400 at every size; pass ``n_epochs=200``
-        or ``400`` to run every epoch of that schedule). See
-        :func:`densumap.layout.default_n_epochs` and
+        200), 200 for a non-euclidean ``output_metric``, and for DensMAP 200 up to
+        100,000 samples; above, umap-learn's 400-epoch schedule with its 280
+        epochs before the density phase run as 120 bigger steps: 240 epochs (at
+        ``dens_frac=0.3``; umap-learn: 400 at every size; pass ``n_epochs=400``
+        for its schedule). See :func:`densumap.layout.default_n_epochs` and
         :func:`densumap.layout.resolve_epochs`. The number of epochs run is
         ``n_epochs_``.
     learning_rate : float, default=1.0

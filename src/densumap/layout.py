@@ -41,12 +41,10 @@ class LayoutParams(NamedTuple):
 # ones run Jacobi epochs (see :func:`optimize_layout`).
 SWEEP_MIN = 10_000
 # DensMAP fits of more points than this follow umap-learn's 400-epoch schedule by
-# default and run ``DENSMAP_PLAIN_EPOCHS`` epochs before its density phase; fits of
-# more than SWEEP_MIN points up to it follow a 200-epoch schedule and run
-# ``DENSMAP_SHORT_PLAIN_EPOCHS`` (see :func:`default_n_epochs`, :func:`resolve_epochs`).
+# default, smaller ones run 200 epochs (see :func:`default_n_epochs`), and run
+# ``DENSMAP_PLAIN_EPOCHS`` epochs before its density phase (:func:`resolve_epochs`).
 DENSMAP_LONG_MIN = 100_000
 DENSMAP_PLAIN_EPOCHS = 120
-DENSMAP_SHORT_PLAIN_EPOCHS = 80
 
 
 def default_n_epochs(n_samples, densmap, euclidean=True):
@@ -62,9 +60,9 @@ def default_n_epochs(n_samples, densmap, euclidean=True):
     correlation those epochs buy grows with the number of points (augmented
     Fashion-MNIST, seeded, 200 -> 400 epochs: 0.610 -> 0.636 at 200,000 points,
     0.521 -> 0.588 at a million, where umap-learn's fit reaches 0.594), so large
-    fits keep umap-learn's 400-epoch schedule. :func:`resolve_epochs` runs the plain
-    phase of either schedule in fewer epochs. ``n_epochs=200`` gives the cheaper
-    schedule, every epoch run.
+    fits keep umap-learn's 400-epoch schedule, whose plain phase
+    :func:`resolve_epochs` then runs in fewer epochs. ``n_epochs=200`` gives the
+    cheaper schedule.
 
     Plain UMAP above 10,000 points sweeps Gauss-Seidel (each sampled edge moves both
     ends, from where the sweep has left them, as umap-learn's loop does), which
@@ -94,9 +92,7 @@ def resolve_epochs(n_epochs, n_samples, densmap, euclidean=True, dens_lambda=0.0
 
     A given ``n_epochs`` runs umap-learn's schedule of that many epochs. With None,
     the schedule has :func:`default_n_epochs` epochs, and every epoch is run, except
-    for DensMAP above ``SWEEP_MIN`` samples.
-
-    Above ``DENSMAP_LONG_MIN`` samples, DensMAP's 400-epoch schedule (280
+    for DensMAP above ``DENSMAP_LONG_MIN`` samples: its 400-epoch schedule (280
     epochs without the density term, then 120 with it at ``dens_frac=0.3``) runs the
     density phase as umap-learn does, epoch for epoch, and its plain phase in
     ``DENSMAP_PLAIN_EPOCHS`` (120) sweep epochs, plain UMAP's count at that size, which
@@ -109,28 +105,14 @@ def resolve_epochs(n_epochs, n_samples, densmap, euclidean=True, dens_lambda=0.0
     kNN accuracy -0.002 and -0.006, trustworthiness -0.004 and -0.001. More plain
     epochs bought no density (160: 0.561, seed 42); fewer lost some (60: 0.562,
     trustworthiness 0.931).
-
-    From ``SWEEP_MIN`` to ``DENSMAP_LONG_MIN`` samples, the 200-epoch schedule's 140
-    plain epochs (at ``dens_frac=0.3``) run as ``DENSMAP_SHORT_PLAIN_EPOCHS`` (80):
-    140 epochs instead of 200, the density phase's 60 unchanged. Against all 200
-    (same graph, seeds 42, 7, 1, 2 and 3 or as listed; BENCHMARKS.md, twentieth
-    session), accuracy / trustworthiness / density correlation: 70,000 Fashion-MNIST
-    images 0.737 / 0.944 / 0.714 against 0.737 / 0.943 / 0.707; 20,000 (six seeds)
-    0.731 / 0.944 / 0.759 against 0.731 / 0.944 / 0.760; 50,000 augmented images
-    (two seeds) 0.664 / 0.940 / 0.698 against 0.664 / 0.941 / 0.701; 100,000 augmented
-    images (four seeds) 0.666 / 0.936 / **0.647** against 0.667 / 0.937 / 0.660 (100
-    plain epochs: 0.649). Without a density phase (``dens_lambda=0`` or
-    ``dens_frac=0``) the plain epochs are ``DENSMAP_PLAIN_EPOCHS``, plain UMAP's count.
     """
     if n_epochs is not None:
         return int(n_epochs), int(n_epochs)
     schedule = default_n_epochs(n_samples, densmap, euclidean)
-    if not densmap or n_samples <= min(SWEEP_MIN, DENSMAP_LONG_MIN):
+    if not densmap or n_samples <= DENSMAP_LONG_MIN:
         return schedule, schedule
     dense = density_epochs(schedule, dens_lambda, dens_frac)
-    short = n_samples <= DENSMAP_LONG_MIN and dense > 0
-    plain = DENSMAP_SHORT_PLAIN_EPOCHS if short else DENSMAP_PLAIN_EPOCHS
-    return min(plain, schedule - dense) + dense, schedule
+    return min(DENSMAP_PLAIN_EPOCHS, schedule - dense) + dense, schedule
 
 
 def schedule_positions(params):
