@@ -40,9 +40,9 @@ def reverse_edges(heap_idx, heap_flag, starts, sources, flags):
                 fill[u] += 1
 
 
-# The kernels below run on a range of rows, hubs or target blocks each: the driver
-# (:mod:`densumap.nndescent`) shares the ranges out to a pool of Python threads
-# (:mod:`densumap._threads`). They are serial and compiled with numba's numpy error
+# The kernels below run on a range of rows, hubs or target blocks each: the drivers
+# (:mod:`densumap._nn_rounds`, :mod:`densumap.nndescent`) share the ranges out to a pool
+# of Python threads (:mod:`densumap._threads`). They are serial and compiled with numba's numpy error
 # model (no zero test before divisions), as the bodies of parallel loops are.
 
 
