@@ -42,8 +42,9 @@ def reverse_edges(heap_idx, heap_flag, starts, sources, flags):
 
 # The kernels below run on a range of rows, hubs or target blocks each: the drivers
 # (:mod:`densumap._nn_rounds`, :mod:`densumap.nndescent`) share the ranges out to a pool
-# of Python threads (:mod:`densumap._threads`). They are serial and compiled with numba's numpy error
-# model (no zero test before divisions), as the bodies of parallel loops are.
+# of Python threads (:mod:`densumap._threads`). They are serial and compiled with
+# numba's numpy error model (no zero test before divisions), as the bodies of parallel
+# loops are.
 
 
 @kernel(error_model="numpy")
