@@ -37,8 +37,8 @@ the threshold a candidate must beat.
 The kernels are split by stage: :mod:`.common` (constants, hashing), :mod:`.distances`,
 :mod:`.rows` (the search array), :mod:`.heaps`, :mod:`.join` (the local join),
 :mod:`.trees` (random-projection forest), :mod:`.descent` (NN-descent rounds and the
-final exact distances) and :mod:`.probe` (the recall probe). This package re-exports what the
-drivers (:mod:`densumap.nndescent`, :mod:`densumap._nn_rounds`) call.
+final exact distances) and :mod:`.probe` (the recall probe). This package re-exports
+what the drivers (:mod:`densumap.nndescent`, :mod:`densumap._nn_rounds`) call.
 """
 from .common import (CHEBYSHEV, CORRELATION, COSINE, EMPTY, MANHATTAN, MINKOWSKI,
                      QUANT_LEVELS, SQEUCLIDEAN, hash4)
