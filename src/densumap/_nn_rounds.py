@@ -33,7 +33,7 @@ _CANDIDATE_TASK = 4096
 # The recall probe (:func:`widen_until_recalled`): rows scanned exactly, the recall@k they
 # must show, the widenings allowed, and the heap slots added and candidate lists of the
 # widened rounds.
-PROBE_ROWS = 32
+_PROBE_ROWS = 32
 _TARGET_RECALL = 0.95
 MAX_WIDENINGS = 1
 _WIDEN_BY = 9
@@ -147,15 +147,15 @@ def _join_round(search, cand, heaps, scratch, offers):
 
 
 def probe_truth(search):
-    """``(queries, truth)``: ``PROBE_ROWS`` rows drawn from the seed and the indices of
+    """``(queries, truth)``: ``_PROBE_ROWS`` rows drawn from the seed and the indices of
     their exact ``heap_size - 1`` nearest other rows, by one scan of the search array.
     Scanned once per search, whatever the number of probes."""
     data32, data16, is_float, s, _, pool = search
     n = (data32 if is_float else data16).shape[0]
-    queries = np.sort(np.random.default_rng(s.seed).choice(n, PROBE_ROWS, replace=False))
+    queries = np.sort(np.random.default_rng(s.seed).choice(n, _PROBE_ROWS, replace=False))
     queries = queries.astype(np.int64)
-    truth = np.empty((PROBE_ROWS, s.heap_size - 1), dtype=np.int32)
-    share_out(pool, range(PROBE_ROWS), lambda t, _: _k.probe_truth(
+    truth = np.empty((_PROBE_ROWS, s.heap_size - 1), dtype=np.int32)
+    share_out(pool, range(_PROBE_ROWS), lambda t, _: _k.probe_truth(
         t, t + 1, data32, data16, is_float, s.search_metric, s.p, queries, truth))
     return queries, truth
 
@@ -184,7 +184,7 @@ def widen_until_recalled(search, probe, heaps, forest, rows, rounds, hard=False)
         else:
             recall = probe_recall(probe, heaps)
             logger.info("kNN: estimated recall@%d %.3f (%d probe rows, heaps of %d)",
-                        search.s.heap_size, recall, PROBE_ROWS, heaps[0].shape[1])
+                        search.s.heap_size, recall, probe[0].size, heaps[0].shape[1])
         if recall >= _TARGET_RECALL or step > MAX_WIDENINGS:
             return heaps
         n, K = forest[0].shape

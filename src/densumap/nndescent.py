@@ -405,7 +405,7 @@ def _search_graph(search_array, s, pool):
     probe = _rounds.probe_truth(search)
     forest_recall = _rounds.probe_recall(probe, heaps)
     logger.info("kNN: trees' graph recall@%d %.3f (%d probe rows)", s.heap_size,
-                forest_recall, _rounds.PROBE_ROWS)
+                forest_recall, probe[0].size)
     if forest_recall < _FOREST_HARD and _rounds.MAX_WIDENINGS > 0:
         # Hard data: as many trees again first. Their pairs are cheap next to the wide
         # descent's joins, which they shorten (50-d mixture, 200,000 points: median of 3
