@@ -8,9 +8,9 @@ Usage::
 A study behind a decision (BENCHMARKS.md, twenty-first session), not a search: could
 hard data (the 50-d mixture, where NN-descent stops at recall@15 ~0.91 at a million
 rows) be searched exactly, by brute force, inside leaves of thousands of points, one
-matrix product per leaf? For each leaf size, trees are split as densumap's are (the
-perpendicular bisector of two random points of a node, down to leaves of at most L
-points); each of 1,000 query rows (seed 0) takes its exact 15 nearest other rows inside
+matrix product per leaf? For each leaf size, trees are split by densumap's own kernel
+(``split_top``: the perpendicular bisector of two random points of a node, down to
+leaves of at most L points); each of 1,000 query rows (seed 0) takes its exact 15 nearest other rows inside
 its own leaf, and the script prints the recall@15 of the union over the first T trees
 against the exact neighbours over all rows, with the distances a full search of that
 tree would compute (the sum over leaves of size^2 / 2). Only the query rows are
@@ -42,28 +42,23 @@ from _worker import synthetic_mixture  # noqa: E402
 from knn_scale import exact_neighbours, recall  # noqa: E402
 
 import densumap.nndescent as nd  # noqa: E402
+from densumap._kernels import nndescent as _k  # noqa: E402
+from densumap._kernels.nndescent.distances import _reduced_distance  # noqa: E402
 from densumap._kernels.nndescent.trees import _offer_both  # noqa: E402
+from densumap._kernels.nndescent.common import EMPTY, SQEUCLIDEAN  # noqa: E402
 
 
-def leaves_of(X, leaf_size, rng):
-    """Leaf number of every row of one random-projection tree."""
+def leaves_of(X, leaf_size, tree):
+    """Leaf number of every row of densumap's random-projection tree ``tree`` (seed 1),
+    split by the search's own kernel down to leaves of at most ``leaf_size`` points."""
     n = X.shape[0]
+    data32, data16, is_float = nd._dtype_pair(X, np.float32, np.uint16)
+    order = np.empty(n, dtype=np.int32)
+    starts = np.empty(n + 1, dtype=np.int64)
+    n_leaves = _k.split_top(data32, data16, is_float, X.shape[1], 1, tree, leaf_size,
+                            order, starts)
     leaf = np.empty(n, dtype=np.int64)
-    n_leaves = 0
-    stack = [np.arange(n)]
-    while stack:
-        idx = stack.pop()
-        if idx.size <= leaf_size:
-            leaf[idx] = n_leaves
-            n_leaves += 1
-            continue
-        xa, xb = X[rng.choice(idx, 2, replace=False)].astype(np.float64)
-        normal = xa - xb
-        left = X[idx] @ normal > normal @ (xa + xb) / 2.0
-        if left.all() or not left.any():  # a degenerate split: halve the node
-            left = np.zeros(idx.size, dtype=bool)
-            left[rng.permutation(idx.size)[: idx.size // 2]] = True
-        stack += [idx[left], idx[~left]]
+    leaf[order] = np.repeat(np.arange(n_leaves), np.diff(starts[: n_leaves + 1]))
     return leaf
 
 
@@ -72,9 +67,8 @@ def leaf_neighbours(A, leaf_size, trees, k):
     (n, k * trees) array, -1 where a leaf has fewer than k + 1 points."""
     n = A.shape[0]
     out = np.full((n, k * trees), -1, dtype=np.int64)
-    rng = np.random.default_rng(1)
     for tree in range(trees):
-        leaf = leaves_of(A, leaf_size, rng)
+        leaf = leaves_of(A, leaf_size, tree)
         order = np.argsort(leaf, kind="stable")
         bounds = np.flatnonzero(np.r_[True, np.diff(leaf[order]) != 0, True])
         for lo, hi in zip(bounds[:-1], bounds[1:]):
@@ -92,18 +86,14 @@ def leaf_neighbours(A, leaf_size, trees, k):
 
 @numba.njit(nogil=True)
 def _offer_lists(A, lists, heap_idx, heap_dist, heap_flag):
-    """Offer every listed pair, at its squared distance on ``A``, to both rows' heaps."""
+    """Offer every listed pair, at the search's distance on ``A``, to both rows' heaps."""
     n, m = lists.shape
     for i in range(n):
         for c in range(m):
             j = lists[i, c]
-            if j < 0 or j == i:
-                continue
-            acc = np.float32(0.0)
-            for t in range(A.shape[1]):
-                diff = A[i, t] - A[j, t]
-                acc += diff * diff
-            _offer_both(i, j, np.float64(acc), heap_idx, heap_dist, heap_flag)
+            if j >= 0 and j != i:
+                d = _reduced_distance(A, i, A, j, SQEUCLIDEAN, 2.0, EMPTY)
+                _offer_both(i, j, d, heap_idx, heap_dist, heap_flag)
 
 
 def descend_from_leaves(X, queries, exact, leaf_size, trees, k):
@@ -160,11 +150,10 @@ def main(argv=None):
             block @ block.T
         per_pair = (time.perf_counter() - t0) / 5 / leaf_size ** 2
         found = [set() for _ in queries]
-        rng = np.random.default_rng(1)
         pairs = 0
         t0 = time.perf_counter()
         for tree in range(args.trees):
-            leaf = leaves_of(X, leaf_size, rng)
+            leaf = leaves_of(X, leaf_size, tree)
             pairs += int((np.bincount(leaf).astype(np.float64) ** 2).sum() / 2)
             for f, q in zip(found, queries):
                 members = np.flatnonzero(leaf == leaf[q])
